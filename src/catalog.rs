@@ -1,0 +1,240 @@
+//! The check catalog: every ID DESIGN §3 reserves, and the embedded entries
+//! (`checks/WDnnn-slug.toml`) of the checks this build implements. `explain`, the reports' titles and
+//! `docs/troubleshooting.md` all come from these entries.
+
+use serde::Deserialize;
+
+use crate::report::Category;
+
+/// Every catalog ID (implemented or not yet): `--only`/`--skip` and suppressions accept these.
+pub const ALL_IDS: &[(&str, &str)] = &[
+    ("WD101", "crun-installed"),
+    ("WD102", "crun-version"),
+    ("WD103", "crun-wasm-handler"),
+    ("WD104", "wasmedge-installed"),
+    ("WD105", "shim-binaries"),
+    ("WD106", "wasi-socket-support"),
+    ("WD201", "containerd-config"),
+    ("WD202", "wasm-runtime-configured"),
+    ("WD203", "config-schema-mismatch"),
+    ("WD204", "crun-pod-annotations"),
+    ("WD205", "generated-config-edited"),
+    ("WD206", "containerd-running"),
+    ("WD207", "config-drift"),
+    ("WD208", "shim-cgroup-driver"),
+    ("WD301", "runtimeclass-present"),
+    ("WD302", "runtimeclass-handler-unknown"),
+    ("WD303", "workload-runtimeclass-missing"),
+    ("WD304", "wasm-annotation"),
+    ("WD305", "empty-logs"),
+    ("WD306", "wasm-socket-errors"),
+    ("WD307", "hpa-metric-source"),
+    ("WD308", "wasm-pod-failures"),
+    ("WD401", "docker-engine"),
+    ("WD402", "docker-containerd-store"),
+    ("WD403", "docker-wasm-shim"),
+];
+
+pub fn is_known_id(id: &str) -> bool {
+    ALL_IDS.iter().any(|(i, _)| *i == id)
+}
+
+/// The entries of implemented checks, embedded at build time. A test keeps this list equal to
+/// the files in `checks/`.
+const SOURCES: &[(&str, &str)] = &[
+    (
+        "WD101-crun-installed.toml",
+        include_str!("../checks/WD101-crun-installed.toml"),
+    ),
+    (
+        "WD102-crun-version.toml",
+        include_str!("../checks/WD102-crun-version.toml"),
+    ),
+    (
+        "WD103-crun-wasm-handler.toml",
+        include_str!("../checks/WD103-crun-wasm-handler.toml"),
+    ),
+    (
+        "WD104-wasmedge-installed.toml",
+        include_str!("../checks/WD104-wasmedge-installed.toml"),
+    ),
+    (
+        "WD105-shim-binaries.toml",
+        include_str!("../checks/WD105-shim-binaries.toml"),
+    ),
+    (
+        "WD106-wasi-socket-support.toml",
+        include_str!("../checks/WD106-wasi-socket-support.toml"),
+    ),
+    (
+        "WD201-containerd-config.toml",
+        include_str!("../checks/WD201-containerd-config.toml"),
+    ),
+    (
+        "WD202-wasm-runtime-configured.toml",
+        include_str!("../checks/WD202-wasm-runtime-configured.toml"),
+    ),
+    (
+        "WD203-config-schema-mismatch.toml",
+        include_str!("../checks/WD203-config-schema-mismatch.toml"),
+    ),
+    (
+        "WD204-crun-pod-annotations.toml",
+        include_str!("../checks/WD204-crun-pod-annotations.toml"),
+    ),
+    (
+        "WD205-generated-config-edited.toml",
+        include_str!("../checks/WD205-generated-config-edited.toml"),
+    ),
+    (
+        "WD208-shim-cgroup-driver.toml",
+        include_str!("../checks/WD208-shim-cgroup-driver.toml"),
+    ),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub id: String,
+    pub slug: String,
+    pub category: Category,
+    /// The healthy state, as a sentence without a final period.
+    pub title: String,
+    pub why: String,
+    /// Exact messages users see when this check fails.
+    pub symptoms: Vec<String>,
+    pub fix: String,
+    pub references: Vec<String>,
+}
+
+impl Entry {
+    /// The anchor in `docs/troubleshooting.md` (GitHub's heading slug of `WD102 crun-version`).
+    pub fn anchor(&self) -> String {
+        format!("{}-{}", self.id.to_ascii_lowercase(), self.slug)
+    }
+
+    pub fn docs(&self) -> String {
+        format!("docs/troubleshooting.md#{}", self.anchor())
+    }
+}
+
+/// All embedded entries, in ID order. The sources are compiled in and tested, so a parse failure
+/// here is a build defect; it is reported, not panicked on.
+pub fn entries() -> &'static [Entry] {
+    static ENTRIES: std::sync::OnceLock<Vec<Entry>> = std::sync::OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        let mut v: Vec<Entry> = SOURCES
+            .iter()
+            .filter_map(|(name, text)| match toml::from_str::<Entry>(text) {
+                Ok(e) => Some(e),
+                Err(err) => {
+                    eprintln!("wasmdoctor: internal catalog entry checks/{name} is invalid: {err}");
+                    None
+                }
+            })
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    })
+}
+
+pub fn entry(id: &str) -> Option<&'static Entry> {
+    entries()
+        .iter()
+        .find(|e| e.id.eq_ignore_ascii_case(id) || e.slug == id)
+}
+
+pub fn source_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SOURCES.iter().copied()
+}
+
+/// `wasmdoctor explain ID`.
+pub fn explain(e: &Entry) -> String {
+    let mut s = format!(
+        "{} {} ({})\n{}\n\n",
+        e.id,
+        e.slug,
+        e.category.as_str(),
+        e.title
+    );
+    s += &format!("Why it matters\n{}\n\n", indent(e.why.trim()));
+    if !e.symptoms.is_empty() {
+        s += "Symptoms\n";
+        for m in &e.symptoms {
+            s += &format!("  - {m}\n");
+        }
+        s += "\n";
+    }
+    s += &format!("Fix\n{}\n", indent(e.fix.trim()));
+    if !e.references.is_empty() {
+        s += "\nReferences\n";
+        for r in &e.references {
+            s += &format!("  - {r}\n");
+        }
+    }
+    s
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `docs/troubleshooting.md`, generated; a test fails when the committed file differs.
+pub fn troubleshooting_markdown() -> String {
+    let mut s = String::from(
+        "# wasmdoctor troubleshooting\n\n\
+         <!-- Generated from checks/*.toml by `WASMDOCTOR_BLESS=1 cargo test --test catalog`. Do not edit. -->\n\n\
+         Every check wasmdoctor runs, what a failure means, and how to fix it. `wasmdoctor explain ID` prints\n\
+         the same text in a terminal.\n\n\
+         ## Exit codes\n\n\
+         | code | meaning |\n|---|---|\n\
+         | 0 | no check at or above `--fail-on` (default `fail`) |\n\
+         | 1 | at least one check at or above `--fail-on` (an `error` counts as `fail`) |\n\
+         | 2 | wasmdoctor could not run: bad flags, an unknown check ID, an unreadable or malformed policy file |\n\n\
+         ## Checks\n\n| ID | slug | category | healthy state |\n|---|---|---|---|\n",
+    );
+    for e in entries() {
+        s += &format!(
+            "| [{}](#{}) | {} | {} | {} |\n",
+            e.id,
+            e.anchor(),
+            e.slug,
+            e.category.as_str(),
+            e.title
+        );
+    }
+    for e in entries() {
+        s += &format!(
+            "\n## {} {}\n\n**{}** · category `{}`\n\n",
+            e.id,
+            e.slug,
+            e.title,
+            e.category.as_str()
+        );
+        s += &format!("### Why it matters\n\n{}\n\n", e.why.trim());
+        if !e.symptoms.is_empty() {
+            s += "### Symptoms\n\n";
+            for m in &e.symptoms {
+                s += &format!("- `{}`\n", m.replace('`', "'"));
+            }
+            s += "\n";
+        }
+        s += &format!("### Fix\n\n{}\n", e.fix.trim());
+        if !e.references.is_empty() {
+            s += "\n### References\n\n";
+            for r in &e.references {
+                s += &format!("- {r}\n");
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,193 @@
+//! Checks: pure functions over `Facts` (no I/O). Each lives in its own file with its tests and has
+//! a catalog entry `checks/WDnnn-slug.toml`; `CHECKS` lists them in display order.
+
+mod cgroup_driver;
+mod containerd_config;
+mod crun;
+mod gomatch;
+mod schema;
+mod shims;
+mod wasmedge;
+
+use crate::facts::{ContainerdConfig, CrunBinary, Fact, Facts, NodeFacts, Route};
+use crate::policy::Policy;
+use crate::report::{Affected, Evidence, FixHint, Status};
+
+/// What a check sees.
+pub struct Ctx<'a> {
+    pub facts: &'a Facts,
+    pub policy: &'a Policy,
+}
+
+/// One check's verdict, before the engine adds catalog metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    pub affected: Vec<Affected>,
+    pub fix: Option<FixHint>,
+}
+
+impl Outcome {
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            message: message.into(),
+            evidence: Vec::new(),
+            affected: Vec::new(),
+            fix: None,
+        }
+    }
+    pub fn pass(m: impl Into<String>) -> Self {
+        Self::new(Status::Pass, m)
+    }
+    pub fn warn(m: impl Into<String>) -> Self {
+        Self::new(Status::Warn, m)
+    }
+    pub fn fail(m: impl Into<String>) -> Self {
+        Self::new(Status::Fail, m)
+    }
+    pub fn skip(m: impl Into<String>) -> Self {
+        Self::new(Status::Skip, m)
+    }
+    pub fn error(m: impl Into<String>) -> Self {
+        Self::new(Status::Error, m)
+    }
+    pub fn evidence(mut self, source: impl Into<String>, value: impl Into<String>) -> Self {
+        self.evidence.push(Evidence {
+            source: source.into(),
+            value: value.into(),
+        });
+        self
+    }
+    pub fn fix(mut self, summary: impl Into<String>) -> Self {
+        self.fix = Some(FixHint {
+            automatic: false,
+            summary: summary.into(),
+            command: None,
+        });
+        self
+    }
+}
+
+pub struct Check {
+    pub id: &'static str,
+    pub slug: &'static str,
+    pub run: fn(&Ctx) -> Outcome,
+}
+
+/// Every implemented check, in display order.
+pub static CHECKS: &[Check] = &[
+    Check {
+        id: "WD101",
+        slug: "crun-installed",
+        run: crun::installed,
+    },
+    Check {
+        id: "WD102",
+        slug: "crun-version",
+        run: crun::version,
+    },
+    Check {
+        id: "WD103",
+        slug: "crun-wasm-handler",
+        run: crun::wasm_handler,
+    },
+    Check {
+        id: "WD104",
+        slug: "wasmedge-installed",
+        run: wasmedge::installed,
+    },
+    Check {
+        id: "WD105",
+        slug: "shim-binaries",
+        run: shims::binaries,
+    },
+    Check {
+        id: "WD106",
+        slug: "wasi-socket-support",
+        run: wasmedge::socket_support,
+    },
+    Check {
+        id: "WD201",
+        slug: "containerd-config",
+        run: containerd_config::config_found,
+    },
+    Check {
+        id: "WD202",
+        slug: "wasm-runtime-configured",
+        run: containerd_config::wasm_runtime_configured,
+    },
+    Check {
+        id: "WD203",
+        slug: "config-schema-mismatch",
+        run: schema::mismatch,
+    },
+    Check {
+        id: "WD204",
+        slug: "crun-pod-annotations",
+        run: crun::pod_annotations,
+    },
+    Check {
+        id: "WD205",
+        slug: "generated-config-edited",
+        run: containerd_config::generated_config_edited,
+    },
+    Check {
+        id: "WD208",
+        slug: "shim-cgroup-driver",
+        run: cgroup_driver::shim_cgroup_driver,
+    },
+];
+
+impl Ctx<'_> {
+    /// The node facts, or the outcome every node check gives without them.
+    pub fn node(&self) -> Result<&NodeFacts, Outcome> {
+        match &self.facts.node {
+            Fact::Collected(n) => Ok(n),
+            Fact::Unavailable(m) if m.kind.is_error() => Err(Outcome::error(format!(
+                "node facts unavailable: {}",
+                m.reason
+            ))),
+            Fact::Unavailable(m) => Err(Outcome::skip(format!(
+                "node source not available: {}",
+                m.reason
+            ))),
+        }
+    }
+}
+
+/// The crun binaries that matter: those a crun-route runtime names, or else the ones on PATH.
+pub(crate) fn relevant_crun(node: &NodeFacts) -> Vec<&CrunBinary> {
+    let by_runtime: Vec<&CrunBinary> = node
+        .crun
+        .iter()
+        .filter(|b| {
+            b.origins
+                .iter()
+                .any(|o| matches!(o, crate::facts::CrunOrigin::BinaryName { .. }))
+        })
+        .collect();
+    if by_runtime.is_empty() {
+        node.crun.iter().collect()
+    } else {
+        by_runtime
+    }
+}
+
+pub(crate) fn has_route(config: &ContainerdConfig, route: Route) -> bool {
+    config.active_runtimes().any(|r| r.route == route)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(crate) fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -1,0 +1,145 @@
+//! Small builders of facts for the checks' unit tests.
+
+use crate::collect::{containerd_config, versions};
+use crate::facts::*;
+use crate::policy::Policy;
+
+use super::{Ctx, Outcome};
+
+pub fn facts(node: NodeFacts) -> Facts {
+    Facts {
+        schema_version: FACTS_SCHEMA_VERSION,
+        tool_version: "test".into(),
+        collected_at: "2026-11-24T10:00:00Z".into(),
+        collect_ms: 0,
+        host_root: "/".into(),
+        node_name: Some("worker-1".into()),
+        node: Fact::Collected(node),
+    }
+}
+
+pub fn run(check: fn(&Ctx) -> Outcome, node: NodeFacts) -> Outcome {
+    run_with(check, node, &Policy::default())
+}
+
+pub fn run_with(check: fn(&Ctx) -> Outcome, node: NodeFacts, policy: &Policy) -> Outcome {
+    let f = facts(node);
+    check(&Ctx { facts: &f, policy })
+}
+
+/// A plain containerd node whose `/etc/containerd/config.toml` holds `text`.
+pub fn config(text: &str) -> ContainerdConfig {
+    config_at(
+        Distribution::Containerd,
+        containerd_config::DEFAULT_CONFIG,
+        text,
+        None,
+    )
+}
+
+pub fn config_at(
+    dist: Distribution,
+    path: &str,
+    text: &str,
+    major: Option<u64>,
+) -> ContainerdConfig {
+    let mut file = ConfigFile {
+        path: path.into(),
+        role: FileRole::Main,
+        state: FileState::Parsed,
+        version: None,
+        imports: vec![],
+        generated_header: text
+            .lines()
+            .next()
+            .filter(|l| l.contains("DO NOT EDIT"))
+            .map(String::from),
+        template_lines_skipped: vec![],
+        renders_detected_runtimes: false,
+        runtimes: vec![],
+    };
+    match containerd_config::parse(path, text, false) {
+        Ok(p) => {
+            file.version = p.version;
+            file.runtimes = p.runtimes;
+        }
+        Err(m) => {
+            file.state = FileState::Malformed {
+                line: m.line,
+                column: m.column,
+                message: m.message,
+            }
+        }
+    }
+    ContainerdConfig {
+        distribution: dist,
+        main_path: path.into(),
+        main_reason: "test".into(),
+        runtimes: file.runtimes.clone(),
+        files: vec![file],
+        template: None,
+        edit_path: path.into(),
+        containerd_major: major,
+    }
+}
+
+pub fn node(config: ContainerdConfig) -> NodeFacts {
+    NodeFacts {
+        arch: "x86_64".into(),
+        containerd_config: config,
+        containerd: ContainerdHost {
+            process: Fact::unavailable(MissingKind::NotFound, "no process"),
+            binary: None,
+        },
+        crun: vec![],
+        libraries: Libraries {
+            search_dirs: vec!["/usr/lib".into()],
+            found: Default::default(),
+        },
+        wasmedge: WasmEdge {
+            cli: None,
+            library: None,
+        },
+        shims: vec![],
+        kubelet: Fact::unavailable(MissingKind::NotFound, "no kubelet"),
+    }
+}
+
+/// A crun at `path` printing `output` for `--version`, named by runtime `runtime` (or found on PATH).
+pub fn crun(path: &str, output: &str, runtime: Option<&str>) -> CrunBinary {
+    let origin = match runtime {
+        Some(r) => CrunOrigin::BinaryName {
+            runtime: r.into(),
+            location: "/etc/containerd/config.toml:3".into(),
+        },
+        None => CrunOrigin::Path,
+    };
+    CrunBinary {
+        path: path.into(),
+        canonical: path.into(),
+        origins: vec![origin],
+        exists: true,
+        executable: true,
+        version: versions::parse_crun(output)
+            .map(Fact::Collected)
+            .unwrap_or_else(|| Fact::unavailable(MissingKind::Malformed, "unparsable")),
+    }
+}
+
+pub const CRUN_RUNTIME_V2: &str = r#"version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+  runtime_type = "io.containerd.runc.v2"
+  pod_annotations = ["module.wasm.image/variant"]
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+    BinaryName = "/usr/local/bin/crun"
+"#;
+
+pub const SHIM_RUNTIME_V2: &str = r#"version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmedge]
+  runtime_type = "io.containerd.wasmedge.v1"
+"#;
+
+/// Real `crun --version` outputs (shared/corpus/version-output).
+pub const CRUN_1_7_2_WASMEDGE: &str = "crun version 1.7.2\ncommit: 0356bf4aff9a133d655dc13b1d9ac9424706cac4\nrundir: /run/user/501/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +CRIU +LIBKRUN +WASM:wasmedge +YAJL\n";
+pub const CRUN_1_23_1_NO_WASM: &str = "crun version 1.23.1 \ncommit: d20b23dba05e822b93b82f2f34fd5dada433e0c2 \nrundir: /run/user/1000/crun \nspec: 1.0.0 \n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n";
+pub const CRUN_1_27_1_WASMEDGE: &str = "crun version 1.27.1\ncommit: 3ec076b3b6714ec2f1a10533cf18d5605a6de637\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +CRIU +LIBKRUN +WASM:wasmedge +YAJL\n";

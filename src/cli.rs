@@ -1,0 +1,114 @@
+//! The command line (DESIGN §1).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::FailOn;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wasmdoctor",
+    version,
+    about = "Why won't my WebAssembly workload run here, and how do I fix it?",
+    after_help = "Exit codes: 0 nothing at or above --fail-on; 1 at least one check at or above it (an `error` counts as `fail`); 2 wasmdoctor could not run (bad flags, unknown check ID, malformed policy or facts file)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Run every check and print the JSON report (same as `check --format json`)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The node's filesystem root; every node path is read under it
+    #[arg(long, global = true, value_name = "PATH", default_value = "/")]
+    pub host_root: PathBuf,
+    /// This node's Kubernetes name (default: $NODE_NAME, else the host root's /etc/hostname)
+    #[arg(long = "node", global = true, value_name = "NAME", env = "NODE_NAME")]
+    pub node_name: Option<String>,
+    /// Leave the node source out (its checks report `skip`)
+    #[arg(long, global = true)]
+    pub no_node: bool,
+    /// Leave the cluster source out
+    #[arg(long, global = true)]
+    pub no_cluster: bool,
+    /// Leave the Docker source out
+    #[arg(long, global = true)]
+    pub no_docker: bool,
+    /// Run only these checks (comma-separated IDs)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,…")]
+    pub only: Vec<String>,
+    /// Do not run these checks (comma-separated IDs)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,…")]
+    pub skip: Vec<String>,
+    /// Policy file (TOML): minimum versions, suppressions
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Time limit per source, in seconds
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Exit 1 when a check is at or above this status
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks and print the report
+    Check(CheckArgs),
+    /// Print a check's full explanation
+    Explain {
+        /// A check ID (WD204) or slug (crun-pod-annotations)
+        id: String,
+    },
+    /// List the checks this build runs
+    List,
+    /// Collect the facts and save them, to reproduce a report offline with `check --facts`
+    Collect {
+        /// Where to write the facts (JSON); `-` for stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub struct CheckArgs {
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Evaluate saved facts (`wasmdoctor collect -o FILE`) instead of collecting
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 3600.0 {
+        Ok(v)
+    } else {
+        Err("must be between 0 and 3600 seconds".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,158 @@
+//! Running node binaries (`crun --version`, …): never through a shell, always with a timeout.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What running a binary produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    #[error("`{0}` did not finish within {1:?} and was killed")]
+    Timeout(String, Duration),
+    #[error("`{0}` could not be started: {1}")]
+    Spawn(String, String),
+    #[error("`{0}` was killed by signal {1}")]
+    Signal(String, i32),
+}
+
+/// Output is capped so that a binary printing forever cannot exhaust memory.
+const MAX_OUTPUT: u64 = 64 * 1024;
+
+/// Run `program args…` with a timeout. The child gets its own process group, so a hung
+/// wrapper script and everything it started are killed together.
+pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, ExecError> {
+    let shown = format!("{} {}", program.display(), args.join(" "));
+    let shown = shown.trim_end().to_string();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("LC_ALL", "C")
+        .process_group(0)
+        .spawn()
+        .map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
+    let readers = [
+        child.stdout.take().map(|s| read_capped(Box::new(s))),
+        child.stderr.take().map(|s| read_capped(Box::new(s))),
+    ];
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_micros(200);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => break None,
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
+            Err(e) => return Err(ExecError::Spawn(shown, e.to_string())),
+        }
+    };
+    let Some(status) = status else {
+        kill_group(child.id());
+        let _ = child.wait();
+        return Err(ExecError::Timeout(shown, timeout));
+    };
+    // The direct child has exited; anything it left behind in its group must not hold our pipes.
+    kill_group(child.id());
+    let [out, err] = readers.map(|r| r.and_then(|h| h.join().ok()).unwrap_or_default());
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = status.signal() {
+        return Err(ExecError::Signal(shown, sig));
+    }
+    Ok(Output {
+        stdout: out,
+        stderr: err,
+        code: status.code(),
+    })
+}
+
+fn read_capped(stream: Box<dyn Read + Send>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stream.take(MAX_OUTPUT).read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals the process group we created for this child.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+fn describe_spawn_error(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::ENOEXEC) => "exec format error (a binary for another CPU architecture?)".into(),
+        Some(libc::EACCES) => "permission denied (not executable?)".into(),
+        Some(libc::ENOENT) => "no such file (or its interpreter is missing)".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    #[test]
+    fn captures_output_and_code() {
+        let d = tempfile::tempdir().unwrap();
+        let p = script(d.path(), "v", "echo out; echo err >&2; exit 3");
+        let o = run(&p, &[], Duration::from_secs(5)).unwrap();
+        assert_eq!(o.stdout, "out\n");
+        assert_eq!(o.stderr, "err\n");
+        assert_eq!(o.code, Some(3));
+    }
+
+    #[test]
+    fn hung_script_and_its_children_are_killed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = script(d.path(), "hang", "sleep 30 & sleep 30");
+        let start = Instant::now();
+        let e = run(&p, &["--version"], Duration::from_millis(200)).unwrap_err();
+        assert!(matches!(e, ExecError::Timeout(..)), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn crash_is_reported() {
+        let d = tempfile::tempdir().unwrap();
+        let p = script(d.path(), "crash", "kill -SEGV $$");
+        let e = run(&p, &[], Duration::from_secs(5)).unwrap_err();
+        assert_eq!(e, ExecError::Signal(p.display().to_string(), libc::SIGSEGV));
+    }
+
+    #[test]
+    fn foreign_binary_is_a_spawn_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("foreign");
+        let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+        elf.resize(64, 0);
+        std::fs::write(&p, elf).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let e = run(&p, &[], Duration::from_secs(5)).unwrap_err();
+        assert!(matches!(e, ExecError::Spawn(..)), "{e}");
+    }
+}

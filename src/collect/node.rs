@@ -1,0 +1,512 @@
+//! The node collector: everything read from the node's filesystem and procfs, and the
+//! `--version` of its binaries (run concurrently, each with a timeout).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::containerd_config::{self, Layout};
+use super::host::{HostRoot, is_executable};
+use super::{elf, exec, ldso, procfs, versions};
+use crate::facts::{
+    BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion,
+    Distribution, Fact, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route,
+    ShimResolution, Tool, WasmEdge,
+};
+
+/// The PATH containerd gets from systemd when its own environment cannot be read.
+pub const STANDARD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Installer directories that containerd does not search unless they are on its PATH.
+const INSTALLER_DIRS: &[&str] = &[
+    "/opt/kwasm/bin",
+    "/opt/rcm/bin",
+    "/var/snap/microk8s/common/kwasm/bin",
+];
+
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    pub host: HostRoot,
+    pub exec_timeout: Duration,
+    pub arch: String,
+}
+
+pub fn collect(opts: &NodeOptions) -> NodeFacts {
+    let host = &opts.host;
+    let process = procfs::find(host, "containerd");
+    let layout = containerd_config::discover(host, process.collected());
+    let path_dirs = standard_dirs();
+
+    let (containerd_binary, wasmedge_cli, config) = std::thread::scope(|s| {
+        let containerd = s.spawn(|| {
+            let exe = process.collected().and_then(|p| p.exe.clone());
+            let dirs = containerd_dirs(&layout);
+            let candidates = exe
+                .into_iter()
+                .chain(dirs.iter().map(|d| format!("{d}/containerd")));
+            find_file(host, candidates)
+                .map(|p| run_tool(opts, &p, &["--version"], versions::parse_containerd))
+        });
+        let wasmedge = s.spawn(|| {
+            let mut candidates: Vec<String> =
+                path_dirs.iter().map(|d| format!("{d}/wasmedge")).collect();
+            candidates.extend(
+                home_dirs(host)
+                    .into_iter()
+                    .map(|h| format!("{h}/.wasmedge/bin/wasmedge")),
+            );
+            find_file(host, candidates)
+                .map(|p| run_tool(opts, &p, &["--version"], versions::parse_wasmedge))
+        });
+        let containerd_binary = containerd.join().ok().flatten();
+        let major = containerd_binary
+            .as_ref()
+            .and_then(|t| t.version.collected())
+            .and_then(|v| versions::release_semver(v))
+            .and_then(|v| v.split('.').next().and_then(|m| m.parse().ok()));
+        let config = containerd_config::collect(host, &layout, major);
+        (containerd_binary, wasmedge.join().ok().flatten(), config)
+    });
+
+    let lib_dirs = ldso::search_dirs(host, &opts.arch);
+    let mut found: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (_, soname) in ldso::ENGINE_LIBRARIES {
+        found.insert(soname.to_string(), ldso::find(host, &lib_dirs, soname));
+    }
+    let wasmedge_lib = found
+        .get("libwasmedge.so.0")
+        .cloned()
+        .flatten()
+        .or_else(|| {
+            find_file(
+                host,
+                home_dirs(host)
+                    .into_iter()
+                    .map(|h| format!("{h}/.wasmedge/lib/libwasmedge.so.0")),
+            )
+        });
+
+    let containerd_path = process.collected().and_then(|p| p.path_env.clone());
+    let (crun, shims) = std::thread::scope(|s| {
+        let crun = s.spawn(|| collect_crun(opts, &config, &path_dirs, containerd_path.as_deref()));
+        let shims = s.spawn(|| collect_shims(opts, &config, process.collected(), &layout));
+        (
+            crun.join().unwrap_or_default(),
+            shims.join().unwrap_or_default(),
+        )
+    });
+    let kubelet = collect_kubelet(host, &config);
+
+    NodeFacts {
+        arch: opts.arch.clone(),
+        containerd_config: config,
+        containerd: ContainerdHost {
+            process,
+            binary: containerd_binary,
+        },
+        crun,
+        libraries: Libraries {
+            search_dirs: lib_dirs,
+            found,
+        },
+        wasmedge: WasmEdge {
+            cli: wasmedge_cli,
+            library: wasmedge_lib,
+        },
+        shims,
+        kubelet,
+    }
+}
+
+fn standard_dirs() -> Vec<String> {
+    STANDARD_PATH.split(':').map(String::from).collect()
+}
+
+/// Where the containerd binary lives for this distribution, when its process is not visible.
+fn containerd_dirs(layout: &Layout) -> Vec<String> {
+    let mut dirs = match layout.distribution {
+        Distribution::K3s => vec!["/var/lib/rancher/k3s/data/current/bin".to_string()],
+        Distribution::Rke2 => vec!["/var/lib/rancher/rke2/bin".to_string()],
+        Distribution::Microk8s => vec!["/snap/microk8s/current/bin".to_string()],
+        Distribution::K0s => vec!["/var/lib/k0s/bin".to_string()],
+        Distribution::Containerd => Vec::new(),
+    };
+    dirs.extend(standard_dirs());
+    dirs
+}
+
+fn home_dirs(host: &HostRoot) -> Vec<String> {
+    let mut homes = vec!["/root".to_string()];
+    if let Ok(entries) = std::fs::read_dir(host.join("/home")) {
+        let mut more: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| format!("/home/{}", e.file_name().to_string_lossy()))
+            .collect();
+        more.sort();
+        homes.extend(more);
+    }
+    homes
+}
+
+fn find_file(host: &HostRoot, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    candidates.into_iter().find(|p| host.is_file(p))
+}
+
+fn run_tool(
+    opts: &NodeOptions,
+    path: &str,
+    args: &[&str],
+    parse: fn(&str) -> Option<String>,
+) -> Tool {
+    let out = exec::run(&opts.host.resolve(path), args, opts.exec_timeout);
+    let (version, output) = match out {
+        Ok(o) => {
+            let text = if o.stdout.trim().is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            let first = text.lines().next().map(str::to_string);
+            match parse(&text) {
+                Some(v) => (Fact::Collected(v), first),
+                None => (
+                    Fact::unavailable(
+                        MissingKind::Malformed,
+                        format!(
+                            "`{path} {}` printed no version: `{}`",
+                            args.join(" "),
+                            first.clone().unwrap_or_default()
+                        ),
+                    ),
+                    first,
+                ),
+            }
+        }
+        Err(e) => (exec_failure(e), None),
+    };
+    Tool {
+        path: path.to_string(),
+        version,
+        output,
+    }
+}
+
+fn exec_failure<T>(e: exec::ExecError) -> Fact<T> {
+    let kind = match e {
+        exec::ExecError::Timeout(..) => MissingKind::Timeout,
+        _ => MissingKind::Failed,
+    };
+    Fact::unavailable(kind, e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// crun
+
+fn collect_crun(
+    opts: &NodeOptions,
+    config: &ContainerdConfig,
+    path_dirs: &[String],
+    containerd_path: Option<&str>,
+) -> Vec<CrunBinary> {
+    let host = &opts.host;
+    let mut found: Vec<(String, CrunOrigin)> = Vec::new();
+    for r in config.runtimes.iter().filter(|r| r.route == Route::Crun) {
+        if let Some(b) = &r.binary_name {
+            found.push((
+                b.clone(),
+                CrunOrigin::BinaryName {
+                    runtime: r.name.clone(),
+                    location: r.location(),
+                },
+            ));
+        }
+    }
+    let mut dirs: Vec<String> = containerd_path
+        .map(|p| p.split(':').map(String::from).collect())
+        .unwrap_or_default();
+    dirs.extend(path_dirs.iter().cloned());
+    for name in ["crun", "crun-wasm"] {
+        if let Some(p) = dirs
+            .iter()
+            .map(|d| format!("{d}/{name}"))
+            .find(|p| host.is_file(p))
+        {
+            found.push((p, CrunOrigin::Path));
+        }
+    }
+    let mut binaries: Vec<CrunBinary> = Vec::new();
+    for (path, origin) in found {
+        if let Some(b) = binaries.iter_mut().find(|b| b.path == path) {
+            if !b.origins.contains(&origin) {
+                b.origins.push(origin);
+            }
+            continue;
+        }
+        let on_disk = host.resolve(&path);
+        let meta = std::fs::metadata(&on_disk).ok();
+        binaries.push(CrunBinary {
+            canonical: host.canonical(&path),
+            exists: meta.is_some(),
+            executable: meta.as_ref().is_some_and(is_executable),
+            path,
+            origins: vec![origin],
+            version: Fact::unavailable(MissingKind::NotFound, "not run"),
+        });
+    }
+    let versions: Vec<Fact<CrunVersion>> = std::thread::scope(|s| {
+        let handles: Vec<_> = binaries
+            .iter()
+            .map(|b| s.spawn(move || crun_version(opts, b)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Fact::unavailable(MissingKind::Failed, "collector thread failed")
+                })
+            })
+            .collect()
+    });
+    for (b, v) in binaries.iter_mut().zip(versions) {
+        b.version = v;
+    }
+    binaries
+}
+
+fn crun_version(opts: &NodeOptions, b: &CrunBinary) -> Fact<CrunVersion> {
+    if !b.exists {
+        return Fact::unavailable(
+            MissingKind::NotFound,
+            format!("`{}` does not exist", b.path),
+        );
+    }
+    if !b.executable {
+        return Fact::unavailable(
+            MissingKind::PermissionDenied,
+            format!("`{}` is not executable", b.path),
+        );
+    }
+    match exec::run(
+        &opts.host.resolve(&b.path),
+        &["--version"],
+        opts.exec_timeout,
+    ) {
+        Ok(o) => match versions::parse_crun(&o.stdout) {
+            Some(v) => Fact::Collected(v),
+            None => Fact::unavailable(
+                MissingKind::Malformed,
+                format!(
+                    "`{} --version` exited {} without a `crun version` line: `{}`",
+                    b.path,
+                    o.code
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "abnormally".into()),
+                    first_line(&o.stdout, &o.stderr)
+                ),
+            ),
+        },
+        Err(e) => exec_failure(e),
+    }
+}
+
+fn first_line(stdout: &str, stderr: &str) -> String {
+    let text = if stdout.trim().is_empty() {
+        stderr
+    } else {
+        stdout
+    };
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// shims
+
+fn collect_shims(
+    opts: &NodeOptions,
+    config: &ContainerdConfig,
+    process: Option<&Process>,
+    layout: &Layout,
+) -> Vec<ShimResolution> {
+    let host = &opts.host;
+    let mut out: Vec<ShimResolution> = config
+        .active_runtimes()
+        .filter(|r| r.route == Route::Shim)
+        .filter_map(|r| {
+            let binary = r.shim_binary()?;
+            let runtime_type = r.runtime_type.clone().unwrap_or_default();
+            let (path_source, path) = match process.and_then(|p| p.path_env.clone()) {
+                Some(p) => (PathSource::Procfs, p),
+                None => (PathSource::Standard, STANDARD_PATH.to_string()),
+            };
+            let mut res = ShimResolution {
+                runtime: r.name.clone(),
+                runtime_location: r.location(),
+                runtime_type,
+                binary: binary.clone(),
+                path_source,
+                searched: Vec::new(),
+                resolved: None,
+                found_elsewhere: Vec::new(),
+                invalid: None,
+                executable: false,
+                binary_kind: BinaryKind::Unknown,
+                version: None,
+            };
+            if binary.starts_with('/') {
+                res.searched.push(binary.clone());
+            } else if r.runtime_type.as_deref().is_some_and(|t| t.contains('/')) {
+                res.invalid = Some(format!(
+                    "invalid runtime name `{}`: a path must be absolute",
+                    res.runtime_type
+                ));
+            } else {
+                if let Some(cwd) = process.and_then(|p| p.cwd.as_deref()) {
+                    res.searched.push(join(cwd, &binary));
+                }
+                for d in path.split(':').filter(|d| !d.is_empty()) {
+                    res.searched.push(join(d, &binary));
+                }
+                let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
+                    Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
+                    None => containerd_dirs(layout)
+                        .into_iter()
+                        .find(|d| host.is_file(&format!("{d}/containerd"))),
+                };
+                if let Some(d) = exe_dir {
+                    let p = join(&d, &binary);
+                    if !res.searched.contains(&p) {
+                        res.searched.push(p);
+                    }
+                }
+            }
+            res.resolved = res.searched.iter().find(|p| host.is_file(p)).cloned();
+            let base = binary.rsplit('/').next().unwrap_or(&binary).to_string();
+            let mut elsewhere: Vec<String> =
+                INSTALLER_DIRS.iter().map(|d| join(d, &base)).collect();
+            elsewhere.extend(r.binary_name.clone());
+            res.found_elsewhere = elsewhere
+                .into_iter()
+                .filter(|p| {
+                    Some(p) != res.resolved.as_ref() && !res.searched.contains(p) && host.is_file(p)
+                })
+                .collect();
+            res.found_elsewhere.dedup();
+            if let Some(p) = &res.resolved {
+                let on_disk = host.resolve(p);
+                res.executable = std::fs::metadata(&on_disk)
+                    .as_ref()
+                    .is_ok_and(is_executable);
+                res.binary_kind = elf::inspect(&on_disk);
+            }
+            Some(res)
+        })
+        .collect();
+    let versions: Vec<Option<Fact<String>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = out
+            .iter()
+            .map(|r| {
+                s.spawn(move || {
+                    let runs = match &r.binary_kind {
+                        BinaryKind::Elf { machine } => elf::runs_on(machine, &opts.arch),
+                        BinaryKind::Script { .. } => true,
+                        _ => false,
+                    };
+                    let path = r.resolved.as_deref().filter(|_| r.executable && runs)?;
+                    Some(run_tool(opts, path, &["-v"], versions::parse_shim).version)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    for (r, v) in out.iter_mut().zip(versions) {
+        r.version = v;
+    }
+    out
+}
+
+fn join(dir: &str, name: &str) -> String {
+    format!("{}/{}", dir.trim_end_matches('/'), name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// kubelet
+
+fn collect_kubelet(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> {
+    let process = procfs::find(host, "kubelet");
+    if let Fact::Collected(p) = &process {
+        if let Some(d) = procfs::flag_value(&p.cmdline, "--cgroup-driver") {
+            return Fact::Collected(Kubelet {
+                cgroup_driver: d,
+                source: format!("`--cgroup-driver` in /proc/{}/cmdline", p.pid),
+            });
+        }
+        if let Some(path) = procfs::flag_value(&p.cmdline, "--config") {
+            return from_kubelet_config(host, &path);
+        }
+    }
+    const KUBELET_CONFIG: &str = "/var/lib/kubelet/config.yaml";
+    if host.is_file(KUBELET_CONFIG) {
+        return from_kubelet_config(host, KUBELET_CONFIG);
+    }
+    if matches!(config.distribution, Distribution::K3s | Distribution::Rke2) {
+        // k3s/RKE2 run the kubelet in-process and set its driver and runc's SystemdCgroup together.
+        let runc = config
+            .runtimes
+            .iter()
+            .find(|r| r.name == "runc" && r.file == config.main_path);
+        if let Some(r) = runc {
+            let driver = if r.systemd_cgroup == Some(true) {
+                "systemd"
+            } else {
+                "cgroupfs"
+            };
+            return Fact::Collected(Kubelet {
+                cgroup_driver: driver.into(),
+                source: format!(
+                    "{} sets the kubelet's driver with runc's `SystemdCgroup` ({})",
+                    config.distribution.name(),
+                    r.location()
+                ),
+            });
+        }
+    }
+    Fact::unavailable(
+        MissingKind::NotFound,
+        format!("no kubelet process and no {KUBELET_CONFIG}"),
+    )
+}
+
+fn from_kubelet_config(host: &HostRoot, path: &str) -> Fact<Kubelet> {
+    match host.read_to_string(path) {
+        Ok(text) => {
+            for (i, line) in text.lines().enumerate() {
+                if let Some(v) = line.trim().strip_prefix("cgroupDriver:") {
+                    let v = v.trim().trim_matches(['"', '\'']).to_string();
+                    return Fact::Collected(Kubelet {
+                        cgroup_driver: v,
+                        source: format!("{path}:{}", i + 1),
+                    });
+                }
+            }
+            Fact::Collected(Kubelet {
+                cgroup_driver: "cgroupfs".into(),
+                source: format!("{path} (no `cgroupDriver`; the kubelet's default is `cgroupfs`)"),
+            })
+        }
+        Err(e) => {
+            let kind = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                MissingKind::PermissionDenied
+            } else {
+                MissingKind::Failed
+            };
+            Fact::unavailable(kind, format!("cannot read {path}: {e}"))
+        }
+    }
+}

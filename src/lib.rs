@@ -1,0 +1,173 @@
+//! wasmdoctor: why won't a WebAssembly workload run on this node, and how to fix it.
+//!
+//! CLI → collectors (all I/O) → `Facts` → pure checks → `Report` → text | JSON.
+
+pub mod catalog;
+pub mod checks;
+pub mod cli;
+pub mod collect;
+pub mod engine;
+pub mod exit;
+pub mod facts;
+pub mod policy;
+pub mod report;
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use cli::{CheckArgs, Cli, Command, Format};
+use exit::ExitStatus;
+use facts::Facts;
+use policy::Policy;
+
+/// External binaries (`crun --version`, …) get this long at most.
+const EXEC_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Run the command line; errors that stop the tool are exit 2.
+pub fn run(cli: Cli) -> ExitStatus {
+    match dispatch(cli) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("wasmdoctor: error: {e:#}");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let g = &cli.global;
+    for id in g.only.iter().chain(&g.skip) {
+        if !catalog::is_known_id(id) {
+            anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)");
+        }
+    }
+    match &cli.command {
+        Some(Command::Explain { id }) => explain(id),
+        Some(Command::List) => list(g.json),
+        Some(Command::Collect { output }) => {
+            let facts = collect(&cli);
+            let json =
+                serde_json::to_string_pretty(&facts).context("serializing the facts")? + "\n";
+            if output.as_os_str() == "-" {
+                write_stdout(&json)?;
+            } else {
+                std::fs::write(output, json)
+                    .with_context(|| format!("writing {}", output.display()))?;
+            }
+            Ok(ExitStatus::Clean)
+        }
+        Some(Command::Check(args)) => check(&cli, args),
+        None => check(&cli, &CheckArgs::default()),
+    }
+}
+
+fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
+    let g = &cli.global;
+    let policy = match &g.config {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default(),
+    };
+    let facts = match &args.facts {
+        Some(path) => load_facts(path)?,
+        None => collect(cli),
+    };
+    let selection = engine::Selection {
+        only: g.only.clone(),
+        skip: g.skip.clone(),
+    };
+    let report = engine::evaluate(&facts, &policy, &selection, &collect::today());
+    let format = if g.json {
+        Format::Json
+    } else {
+        args.format.unwrap_or(Format::Text)
+    };
+    let out = match format {
+        Format::Json => report::json::render(&report),
+        Format::Text => report::text::render(
+            &report,
+            report::text::Style::detect(std::io::stdout().is_terminal()),
+        ),
+    };
+    write_stdout(&out)?;
+    Ok(ExitStatus::for_report(&report, g.fail_on))
+}
+
+fn collect(cli: &Cli) -> Facts {
+    let g = &cli.global;
+    let timeout = Duration::from_secs_f64(g.timeout);
+    collect::collect(&collect::CollectOptions {
+        host_root: g.host_root.clone(),
+        node_name: g.node_name.clone(),
+        node: !g.no_node,
+        source_timeout: timeout,
+        exec_timeout: EXEC_TIMEOUT.min(timeout),
+    })
+}
+
+fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading facts file {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}:{}: not a wasmdoctor facts file: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn explain(id: &str) -> anyhow::Result<ExitStatus> {
+    if let Some(e) = catalog::entry(id) {
+        write_stdout(&catalog::explain(e))?;
+        return Ok(ExitStatus::Clean);
+    }
+    let upper = id.to_ascii_uppercase();
+    if let Some((_, slug)) = catalog::ALL_IDS
+        .iter()
+        .find(|(i, s)| *i == upper || *s == id)
+    {
+        anyhow::bail!(
+            "`{id}` ({slug}) is reserved in the catalog but not implemented in this version"
+        );
+    }
+    anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)")
+}
+
+fn list(json: bool) -> anyhow::Result<ExitStatus> {
+    let entries = catalog::entries();
+    let out = if json {
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|e| serde_json::json!({"id": e.id, "slug": e.slug, "category": e.category, "title": e.title}))
+            .collect();
+        serde_json::to_string_pretty(&rows)? + "\n"
+    } else {
+        let w = entries.iter().map(|e| e.slug.len()).max().unwrap_or(0);
+        entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}  {:w$}  {:10}  {}\n",
+                    e.id,
+                    e.slug,
+                    e.category.as_str(),
+                    e.title
+                )
+            })
+            .collect()
+    };
+    write_stdout(&out)?;
+    Ok(ExitStatus::Clean)
+}
+
+/// Write to stdout; a closed pipe (`wasmdoctor | head`) is not an error.
+fn write_stdout(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
+    }
+}

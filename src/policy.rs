@@ -1,0 +1,271 @@
+//! The policy file (`--config FILE`, TOML): minimum versions, suppressions with a reason, and
+//! settings later features read (restart command, TUI keys). Every key is optional.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The default crun floor. It is a policy choice, not a known fix (knowledge §0, §1.6).
+pub const DEFAULT_CRUN_MINIMUM: &str = "1.8.5";
+/// runwasi shims honour `SystemdCgroup` from v0.6.0 (knowledge §4.2, §7).
+pub const DEFAULT_SHIM_MINIMUM: &str = "0.6.0";
+pub const DEFAULT_LOG_GRACE_SECONDS: u64 = 60;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub minimum_versions: MinimumVersions,
+    #[serde(default)]
+    pub logs: Logs,
+    #[serde(default)]
+    pub suppress: Vec<Suppression>,
+    #[serde(default)]
+    pub restart: Option<Restart>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinimumVersions {
+    pub crun: Option<String>,
+    pub wasmedge: Option<String>,
+    pub runwasi_shim: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logs {
+    pub grace_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    pub id: String,
+    pub reason: String,
+    pub node: Option<String>,
+    pub object: Option<String>,
+    /// `YYYY-MM-DD`; the suppression ends after this day.
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Restart {
+    pub command: Vec<String>,
+}
+
+/// A policy file that cannot be used; the message carries `file:line:col`.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
+pub struct PolicyError {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl Policy {
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+            path: shown.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the policy file: {e}"),
+        })?;
+        Self::parse(&shown, &text)
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| crate::collect::containerd_config::line_col(text, s.start))
+                .unwrap_or((1, 1));
+            PolicyError {
+                path: path.into(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        policy.validate(path, text)?;
+        Ok(policy)
+    }
+
+    fn validate(&self, path: &str, text: &str) -> Result<(), PolicyError> {
+        let at = |needle: &str, message: String| {
+            let offset = text.find(needle).unwrap_or(0);
+            let (line, column) = crate::collect::containerd_config::line_col(text, offset);
+            PolicyError {
+                path: path.into(),
+                line,
+                column,
+                message,
+            }
+        };
+        let versions = [
+            ("crun", &self.minimum_versions.crun),
+            ("wasmedge", &self.minimum_versions.wasmedge),
+            ("runwasi_shim", &self.minimum_versions.runwasi_shim),
+        ];
+        for (key, v) in versions {
+            if let Some(v) = v {
+                if parse_version(v).is_none() {
+                    return Err(at(
+                        v,
+                        format!("`minimum_versions.{key}` = `{v}` is not a version like `1.8.5`"),
+                    ));
+                }
+            }
+        }
+        for s in &self.suppress {
+            if !crate::catalog::is_known_id(&s.id) {
+                return Err(at(
+                    &s.id,
+                    format!("`suppress.id` = `{}` is not a wasmdoctor check ID", s.id),
+                ));
+            }
+            if s.reason.trim().is_empty() {
+                return Err(at(
+                    &s.id,
+                    format!("the suppression of `{}` needs a non-empty `reason`", s.id),
+                ));
+            }
+            if let Some(u) = &s.until {
+                if !is_date(u) {
+                    return Err(at(
+                        u,
+                        format!("`until` = `{u}` is not a date like `2027-01-31`"),
+                    ));
+                }
+            }
+        }
+        if let Some(r) = &self.restart {
+            if r.command.is_empty() {
+                return Err(at(
+                    "[restart]",
+                    "`restart.command` must name a program".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn crun_minimum(&self) -> semver::Version {
+        self.minimum_versions
+            .crun
+            .as_deref()
+            .and_then(parse_version)
+            .unwrap_or(semver::Version::new(1, 8, 5))
+    }
+
+    pub fn wasmedge_minimum(&self) -> Option<semver::Version> {
+        self.minimum_versions
+            .wasmedge
+            .as_deref()
+            .and_then(parse_version)
+    }
+
+    pub fn shim_minimum(&self) -> semver::Version {
+        self.minimum_versions
+            .runwasi_shim
+            .as_deref()
+            .and_then(parse_version)
+            .unwrap_or(semver::Version::new(0, 6, 0))
+    }
+
+    /// The suppression in force for this check on this node (object-narrowed ones need an object).
+    pub fn suppression_for(
+        &self,
+        id: &str,
+        node: Option<&str>,
+        objects: &[String],
+        today: &str,
+    ) -> Option<&Suppression> {
+        self.suppress.iter().find(|s| {
+            s.id == id
+                && s.node.as_deref().is_none_or(|n| Some(n) == node)
+                && s.object.as_ref().is_none_or(|o| objects.contains(o))
+                && s.until.as_deref().is_none_or(|u| today <= u)
+        })
+    }
+}
+
+/// A version as the policy and binaries write it (`1.8.5`, `1.8`, `v0.6.0`, `1.8.5.0.0.0.23-3856`).
+pub fn parse_version(v: &str) -> Option<semver::Version> {
+    crate::collect::versions::release_semver(v).and_then(|s| semver::Version::parse(&s).ok())
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_example_parses() {
+        let text = r#"
+[minimum_versions]
+crun = "1.8.5"
+wasmedge = "0.13.0"
+runwasi_shim = "0.6.0"
+
+[logs]
+grace_seconds = 60
+
+[[suppress]]
+id = "WD204"
+reason = "annotations are injected by our admission webhook"
+node = "worker-1"
+until = "2027-01-31"
+
+[restart]
+command = ["rc-service", "containerd", "restart"]
+
+[keys]
+quit = "q"
+"#;
+        let p = Policy::parse("p.toml", text).unwrap();
+        assert_eq!(p.crun_minimum(), semver::Version::new(1, 8, 5));
+        assert!(
+            p.suppression_for("WD204", Some("worker-1"), &[], "2026-11-24")
+                .is_some()
+        );
+        assert!(
+            p.suppression_for("WD204", Some("worker-2"), &[], "2026-11-24")
+                .is_none()
+        );
+        assert!(
+            p.suppression_for("WD204", Some("worker-1"), &[], "2027-02-01")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn malformed_has_line_and_column() {
+        let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \"abc\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        let e =
+            Policy::parse("p.toml", "[[suppress]]\nid = \"WD999\"\nreason = \"x\"\n").unwrap_err();
+        assert!(e.to_string().starts_with("p.toml:2:"), "{e}");
+        let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD204\"\n").unwrap_err();
+        assert!(e.message.contains("reason"), "{e}");
+        let e = Policy::parse("p.toml", "typo = 1\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+    }
+}

@@ -1,0 +1,150 @@
+//! The doctor-style text report: grouped by category, a mark per check, the message, a hint with
+//! the docs anchor for anything not passing, and a closing summary line.
+
+use std::fmt::Write as _;
+
+use super::{Category, Report, SourceState, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+    pub unicode: bool,
+}
+
+impl Style {
+    /// Colour only on a terminal and never with `NO_COLOR` set; Unicode marks only in a UTF-8 locale.
+    pub fn detect(is_terminal: bool) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let term_dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Style {
+            color: is_terminal && !no_color && !term_dumb,
+            unicode: utf8_locale() && !term_dumb,
+        }
+    }
+}
+
+fn utf8_locale() -> bool {
+    for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.is_empty() {
+                let v = v.to_ascii_lowercase();
+                return v.contains("utf-8") || v.contains("utf8");
+            }
+        }
+    }
+    // No locale set at all (containers, CI): modern terminals are UTF-8.
+    true
+}
+
+pub fn mark(status: Status, unicode: bool) -> &'static str {
+    match (status, unicode) {
+        (Status::Pass, true) => "✓",
+        (Status::Warn, true) => "!",
+        (Status::Fail, true) => "✗",
+        (Status::Skip, true) => "–",
+        (Status::Error, true) => "?",
+        (Status::Pass, false) => "+",
+        (Status::Warn, false) => "!",
+        (Status::Fail, false) => "x",
+        (Status::Skip, false) => "-",
+        (Status::Error, false) => "?",
+    }
+}
+
+fn paint(s: &str, status: Status, style: Style) -> String {
+    if !style.color {
+        return s.to_string();
+    }
+    let code = match status {
+        Status::Pass => "32",
+        Status::Warn => "33",
+        Status::Fail => "31",
+        Status::Skip => "2",
+        Status::Error => "35",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+fn bold(s: &str, style: Style) -> String {
+    if style.color {
+        format!("\x1b[1m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let node = report.target.node.as_deref().unwrap_or("unknown node");
+    let _ = writeln!(
+        out,
+        "wasmdoctor {} · node {} · host root {}",
+        report.tool.version, node, report.target.host_root
+    );
+    for s in report
+        .sources
+        .iter()
+        .filter(|s| s.status != SourceState::Ok)
+    {
+        let state = if s.status == SourceState::Skipped {
+            "left out"
+        } else {
+            "unavailable"
+        };
+        let _ = writeln!(
+            out,
+            "  source {} {}: {}",
+            s.name,
+            state,
+            s.reason.as_deref().unwrap_or("")
+        );
+    }
+    for category in [
+        Category::Node,
+        Category::Containerd,
+        Category::Cluster,
+        Category::Docker,
+    ] {
+        let checks: Vec<_> = report
+            .checks
+            .iter()
+            .filter(|c| c.category == category)
+            .collect();
+        if checks.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", bold(category.as_str(), style));
+        for c in checks {
+            let m = paint(mark(c.status, style.unicode), c.status, style);
+            let _ = writeln!(out, "  {m} {} {}", c.id, c.title);
+            let _ = writeln!(out, "      {}", c.message);
+            if matches!(c.status, Status::Pass | Status::Skip) {
+                continue;
+            }
+            for e in &c.evidence {
+                let _ = writeln!(out, "      · {}: {}", e.source, e.value);
+            }
+            if let Some(fix) = &c.fix {
+                let _ = writeln!(out, "      hint: {}", fix.summary);
+            }
+            let _ = writeln!(
+                out,
+                "      see: {} (or `wasmdoctor explain {}`)",
+                c.docs, c.id
+            );
+        }
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{}",
+        bold(
+            &format!(
+                "{} passed, {} warnings, {} failed, {} skipped, {} errors ({} ms)",
+                s.pass, s.warn, s.fail, s.skip, s.error, report.duration_ms
+            ),
+            style
+        )
+    );
+    out
+}
