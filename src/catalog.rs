@@ -42,54 +42,18 @@ pub fn is_known_id(id: &str) -> bool {
 /// The entries of implemented checks, embedded at build time. A test keeps this list equal to
 /// the files in `checks/`.
 const SOURCES: &[(&str, &str)] = &[
-    (
-        "WD101-crun-installed.toml",
-        include_str!("../checks/WD101-crun-installed.toml"),
-    ),
-    (
-        "WD102-crun-version.toml",
-        include_str!("../checks/WD102-crun-version.toml"),
-    ),
-    (
-        "WD103-crun-wasm-handler.toml",
-        include_str!("../checks/WD103-crun-wasm-handler.toml"),
-    ),
-    (
-        "WD104-wasmedge-installed.toml",
-        include_str!("../checks/WD104-wasmedge-installed.toml"),
-    ),
-    (
-        "WD105-shim-binaries.toml",
-        include_str!("../checks/WD105-shim-binaries.toml"),
-    ),
-    (
-        "WD106-wasi-socket-support.toml",
-        include_str!("../checks/WD106-wasi-socket-support.toml"),
-    ),
-    (
-        "WD201-containerd-config.toml",
-        include_str!("../checks/WD201-containerd-config.toml"),
-    ),
-    (
-        "WD202-wasm-runtime-configured.toml",
-        include_str!("../checks/WD202-wasm-runtime-configured.toml"),
-    ),
-    (
-        "WD203-config-schema-mismatch.toml",
-        include_str!("../checks/WD203-config-schema-mismatch.toml"),
-    ),
-    (
-        "WD204-crun-pod-annotations.toml",
-        include_str!("../checks/WD204-crun-pod-annotations.toml"),
-    ),
-    (
-        "WD205-generated-config-edited.toml",
-        include_str!("../checks/WD205-generated-config-edited.toml"),
-    ),
-    (
-        "WD208-shim-cgroup-driver.toml",
-        include_str!("../checks/WD208-shim-cgroup-driver.toml"),
-    ),
+    ("WD101-crun-installed.toml", include_str!("../checks/WD101-crun-installed.toml")),
+    ("WD102-crun-version.toml", include_str!("../checks/WD102-crun-version.toml")),
+    ("WD103-crun-wasm-handler.toml", include_str!("../checks/WD103-crun-wasm-handler.toml")),
+    ("WD104-wasmedge-installed.toml", include_str!("../checks/WD104-wasmedge-installed.toml")),
+    ("WD105-shim-binaries.toml", include_str!("../checks/WD105-shim-binaries.toml")),
+    ("WD106-wasi-socket-support.toml", include_str!("../checks/WD106-wasi-socket-support.toml")),
+    ("WD201-containerd-config.toml", include_str!("../checks/WD201-containerd-config.toml")),
+    ("WD202-wasm-runtime-configured.toml", include_str!("../checks/WD202-wasm-runtime-configured.toml")),
+    ("WD203-config-schema-mismatch.toml", include_str!("../checks/WD203-config-schema-mismatch.toml")),
+    ("WD204-crun-pod-annotations.toml", include_str!("../checks/WD204-crun-pod-annotations.toml")),
+    ("WD205-generated-config-edited.toml", include_str!("../checks/WD205-generated-config-edited.toml")),
+    ("WD208-shim-cgroup-driver.toml", include_str!("../checks/WD208-shim-cgroup-driver.toml")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -139,9 +103,7 @@ pub fn entries() -> &'static [Entry] {
 }
 
 pub fn entry(id: &str) -> Option<&'static Entry> {
-    entries()
-        .iter()
-        .find(|e| e.id.eq_ignore_ascii_case(id) || e.slug == id)
+    entries().iter().find(|e| e.id.eq_ignore_ascii_case(id) || e.slug == id)
 }
 
 pub fn source_files() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -150,13 +112,7 @@ pub fn source_files() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// `wasmdoctor explain ID`.
 pub fn explain(e: &Entry) -> String {
-    let mut s = format!(
-        "{} {} ({})\n{}\n\n",
-        e.id,
-        e.slug,
-        e.category.as_str(),
-        e.title
-    );
+    let mut s = format!("{} {} ({})\n{}\n\n", e.id, e.slug, e.category.as_str(), e.title);
     s += &format!("Why it matters\n{}\n\n", indent(e.why.trim()));
     if !e.symptoms.is_empty() {
         s += "Symptoms\n";
@@ -176,16 +132,7 @@ pub fn explain(e: &Entry) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("  {l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }).collect::<Vec<_>>().join("\n")
 }
 
 /// `docs/troubleshooting.md`, generated; a test fails when the committed file differs.
@@ -203,23 +150,10 @@ pub fn troubleshooting_markdown() -> String {
          ## Checks\n\n| ID | slug | category | healthy state |\n|---|---|---|---|\n",
     );
     for e in entries() {
-        s += &format!(
-            "| [{}](#{}) | {} | {} | {} |\n",
-            e.id,
-            e.anchor(),
-            e.slug,
-            e.category.as_str(),
-            e.title
-        );
+        s += &format!("| [{}](#{}) | {} | {} | {} |\n", e.id, e.anchor(), e.slug, e.category.as_str(), e.title);
     }
     for e in entries() {
-        s += &format!(
-            "\n## {} {}\n\n**{}** · category `{}`\n\n",
-            e.id,
-            e.slug,
-            e.title,
-            e.category.as_str()
-        );
+        s += &format!("\n## {} {}\n\n**{}** · category `{}`\n\n", e.id, e.slug, e.title, e.category.as_str());
         s += &format!("### Why it matters\n\n{}\n\n", e.why.trim());
         if !e.symptoms.is_empty() {
             s += "### Symptoms\n\n";

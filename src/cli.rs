@@ -92,14 +92,8 @@ pub enum Format {
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if v.is_finite() && v > 0.0 && v <= 3600.0 {
-        Ok(v)
-    } else {
-        Err("must be between 0 and 3600 seconds".into())
-    }
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 3600.0 { Ok(v) } else { Err("must be between 0 and 3600 seconds".into()) }
 }
 
 #[cfg(test)]

@@ -15,8 +15,7 @@ pub struct Selection {
 
 impl Selection {
     pub fn includes(&self, id: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == id))
-            && !self.skip.iter().any(|s| s == id)
+        (self.only.is_empty() || self.only.iter().any(|o| o == id)) && !self.skip.iter().any(|s| s == id)
     }
 }
 
@@ -38,28 +37,16 @@ pub fn evaluate(facts: &Facts, policy: &Policy, selection: &Selection, today: &s
                 })
                 .collect();
             if let Some(s) = policy.suppression_for(c.id, node, &objects, today) {
-                outcome.message = format!(
-                    "suppressed: {} (was {}: {})",
-                    s.reason,
-                    outcome.status.as_str(),
-                    outcome.message
-                );
+                outcome.message =
+                    format!("suppressed: {} (was {}: {})", s.reason, outcome.status.as_str(), outcome.message);
                 outcome.status = Status::Skip;
             }
-            let fix = if matches!(outcome.status, Status::Pass | Status::Skip) {
-                None
-            } else {
-                outcome.fix
-            };
+            let fix = if matches!(outcome.status, Status::Pass | Status::Skip) { None } else { outcome.fix };
             CheckResult {
                 id: c.id.to_string(),
                 slug: c.slug.to_string(),
-                category: entry
-                    .map(|e| e.category)
-                    .unwrap_or(crate::report::Category::Node),
-                title: entry
-                    .map(|e| e.title.clone())
-                    .unwrap_or_else(|| c.slug.to_string()),
+                category: entry.map(|e| e.category).unwrap_or(crate::report::Category::Node),
+                title: entry.map(|e| e.title.clone()).unwrap_or_else(|| c.slug.to_string()),
                 status: outcome.status,
                 message: outcome.message,
                 evidence: outcome.evidence,
@@ -72,17 +59,10 @@ pub fn evaluate(facts: &Facts, policy: &Policy, selection: &Selection, today: &s
     let sources = vec![source("node", &facts.node)];
     Report {
         schema_version: crate::report::REPORT_SCHEMA_VERSION,
-        tool: Tool {
-            name: "wasmdoctor".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
+        tool: Tool { name: "wasmdoctor".into(), version: env!("CARGO_PKG_VERSION").into() },
         started_at: facts.collected_at.clone(),
         duration_ms: facts.collect_ms,
-        target: Target {
-            host_root: facts.host_root.clone(),
-            node: facts.node_name.clone(),
-            cluster: None,
-        },
+        target: Target { host_root: facts.host_root.clone(), node: facts.node_name.clone(), cluster: None },
         sources,
         summary: Summary::of(&checks),
         checks,
@@ -91,20 +71,12 @@ pub fn evaluate(facts: &Facts, policy: &Policy, selection: &Selection, today: &s
 
 fn source<T>(name: &str, fact: &Fact<T>) -> Source {
     match fact {
-        Fact::Collected(_) => Source {
-            name: name.into(),
-            status: SourceState::Ok,
-            reason: None,
-        },
-        Fact::Unavailable(m) if m.kind == MissingKind::NotRequested => Source {
-            name: name.into(),
-            status: SourceState::Skipped,
-            reason: Some(m.reason.clone()),
-        },
-        Fact::Unavailable(m) => Source {
-            name: name.into(),
-            status: SourceState::Unavailable,
-            reason: Some(m.reason.clone()),
-        },
+        Fact::Collected(_) => Source { name: name.into(), status: SourceState::Ok, reason: None },
+        Fact::Unavailable(m) if m.kind == MissingKind::NotRequested => {
+            Source { name: name.into(), status: SourceState::Skipped, reason: Some(m.reason.clone()) }
+        }
+        Fact::Unavailable(m) => {
+            Source { name: name.into(), status: SourceState::Unavailable, reason: Some(m.reason.clone()) }
+        }
     }
 }

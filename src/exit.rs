@@ -23,11 +23,7 @@ impl ExitStatus {
             (Status::Warn, FailOn::Warn) => true,
             _ => false,
         });
-        if hit {
-            ExitStatus::Findings
-        } else {
-            ExitStatus::Clean
-        }
+        if hit { ExitStatus::Findings } else { ExitStatus::Clean }
     }
 }
 

@@ -32,10 +32,7 @@ impl<T> Fact<T> {
     }
 
     pub fn unavailable(kind: MissingKind, reason: impl Into<String>) -> Self {
-        Fact::Unavailable(Missing {
-            kind,
-            reason: reason.into(),
-        })
+        Fact::Unavailable(Missing { kind, reason: reason.into() })
     }
 }
 
@@ -64,10 +61,7 @@ impl MissingKind {
     pub fn is_error(self) -> bool {
         matches!(
             self,
-            MissingKind::PermissionDenied
-                | MissingKind::Timeout
-                | MissingKind::Malformed
-                | MissingKind::Failed
+            MissingKind::PermissionDenied | MissingKind::Timeout | MissingKind::Malformed | MissingKind::Failed
         )
     }
 }
@@ -147,9 +141,7 @@ impl ContainerdConfig {
 
     /// Runtimes containerd registers (not ignored, not dropped by an import).
     pub fn active_runtimes(&self) -> impl Iterator<Item = &Runtime> {
-        self.runtimes
-            .iter()
-            .filter(|r| r.status == RuntimeStatus::Active)
+        self.runtimes.iter().filter(|r| r.status == RuntimeStatus::Active)
     }
 }
 
@@ -191,14 +183,8 @@ pub enum FileRole {
 pub enum FileState {
     Parsed,
     Missing,
-    Unreadable {
-        reason: String,
-    },
-    Malformed {
-        line: u32,
-        column: u32,
-        message: String,
-    },
+    Unreadable { reason: String },
+    Malformed { line: u32, column: u32, message: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,11 +246,7 @@ impl Runtime {
         if parts.len() < 2 {
             return None;
         }
-        Some(format!(
-            "containerd-shim-{}-{}",
-            parts[parts.len() - 2],
-            parts[parts.len() - 1]
-        ))
+        Some(format!("containerd-shim-{}-{}", parts[parts.len() - 2], parts[parts.len() - 1]))
     }
 
     /// The Wasm engine this runtime runs modules with, when the name tells (`wasmedge`, `spin`, …).
@@ -272,17 +254,13 @@ impl Runtime {
         let name = self.shim_binary()?;
         let base = name.rsplit('/').next().unwrap_or(&name);
         let rest = base.strip_prefix("containerd-shim-").unwrap_or(base);
-        WASM_SHIM_ENGINES
-            .iter()
-            .copied()
-            .find(|e| rest.starts_with(e))
+        WASM_SHIM_ENGINES.iter().copied().find(|e| rest.starts_with(e))
     }
 }
 
 /// Name prefixes of Wasm shims (`containerd-shim-<x>-vN`), runwasi and the deislabs/spin family.
-pub const WASM_SHIM_ENGINES: &[&str] = &[
-    "wasmedge", "wasmtime", "wasmer", "wamr", "spin", "slight", "wws", "lunatic", "wasm",
-];
+pub const WASM_SHIM_ENGINES: &[&str] =
+    &["wasmedge", "wasmtime", "wasmer", "wamr", "spin", "slight", "wws", "lunatic", "wasm"];
 
 // ---------------------------------------------------------------------------------------------
 // binaries and libraries

@@ -48,13 +48,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::List) => list(g.json),
         Some(Command::Collect { output }) => {
             let facts = collect(&cli);
-            let json =
-                serde_json::to_string_pretty(&facts).context("serializing the facts")? + "\n";
+            let json = serde_json::to_string_pretty(&facts).context("serializing the facts")? + "\n";
             if output.as_os_str() == "-" {
                 write_stdout(&json)?;
             } else {
-                std::fs::write(output, json)
-                    .with_context(|| format!("writing {}", output.display()))?;
+                std::fs::write(output, json).with_context(|| format!("writing {}", output.display()))?;
             }
             Ok(ExitStatus::Clean)
         }
@@ -73,22 +71,12 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
         Some(path) => load_facts(path)?,
         None => collect(cli),
     };
-    let selection = engine::Selection {
-        only: g.only.clone(),
-        skip: g.skip.clone(),
-    };
+    let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
     let report = engine::evaluate(&facts, &policy, &selection, &collect::today());
-    let format = if g.json {
-        Format::Json
-    } else {
-        args.format.unwrap_or(Format::Text)
-    };
+    let format = if g.json { Format::Json } else { args.format.unwrap_or(Format::Text) };
     let out = match format {
         Format::Json => report::json::render(&report),
-        Format::Text => report::text::render(
-            &report,
-            report::text::Style::detect(std::io::stdout().is_terminal()),
-        ),
+        Format::Text => report::text::render(&report, report::text::Style::detect(std::io::stdout().is_terminal())),
     };
     write_stdout(&out)?;
     Ok(ExitStatus::for_report(&report, g.fail_on))
@@ -107,15 +95,9 @@ fn collect(cli: &Cli) -> Facts {
 }
 
 fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading facts file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading facts file {}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}:{}:{}: not a wasmdoctor facts file: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
+        anyhow::anyhow!("{}:{}:{}: not a wasmdoctor facts file: {e}", path.display(), e.line(), e.column())
     })
 }
 
@@ -125,13 +107,8 @@ fn explain(id: &str) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Clean);
     }
     let upper = id.to_ascii_uppercase();
-    if let Some((_, slug)) = catalog::ALL_IDS
-        .iter()
-        .find(|(i, s)| *i == upper || *s == id)
-    {
-        anyhow::bail!(
-            "`{id}` ({slug}) is reserved in the catalog but not implemented in this version"
-        );
+    if let Some((_, slug)) = catalog::ALL_IDS.iter().find(|(i, s)| *i == upper || *s == id) {
+        anyhow::bail!("`{id}` ({slug}) is reserved in the catalog but not implemented in this version");
     }
     anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)")
 }
@@ -146,18 +123,7 @@ fn list(json: bool) -> anyhow::Result<ExitStatus> {
         serde_json::to_string_pretty(&rows)? + "\n"
     } else {
         let w = entries.iter().map(|e| e.slug.len()).max().unwrap_or(0);
-        entries
-            .iter()
-            .map(|e| {
-                format!(
-                    "{}  {:w$}  {:10}  {}\n",
-                    e.id,
-                    e.slug,
-                    e.category.as_str(),
-                    e.title
-                )
-            })
-            .collect()
+        entries.iter().map(|e| format!("{}  {:w$}  {:10}  {}\n", e.id, e.slug, e.category.as_str(), e.title)).collect()
     };
     write_stdout(&out)?;
     Ok(ExitStatus::Clean)

@@ -82,16 +82,9 @@ impl Policy {
 
     pub fn parse(path: &str, text: &str) -> Result<Policy, PolicyError> {
         let policy: Policy = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| crate::collect::containerd_config::line_col(text, s.start))
-                .unwrap_or((1, 1));
-            PolicyError {
-                path: path.into(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
+            let (line, column) =
+                e.span().map(|s| crate::collect::containerd_config::line_col(text, s.start)).unwrap_or((1, 1));
+            PolicyError { path: path.into(), line, column, message: e.message().trim().to_string() }
         })?;
         policy.validate(path, text)?;
         Ok(policy)
@@ -101,12 +94,7 @@ impl Policy {
         let at = |needle: &str, message: String| {
             let offset = text.find(needle).unwrap_or(0);
             let (line, column) = crate::collect::containerd_config::line_col(text, offset);
-            PolicyError {
-                path: path.into(),
-                line,
-                column,
-                message,
-            }
+            PolicyError { path: path.into(), line, column, message }
         };
         let versions = [
             ("crun", &self.minimum_versions.crun),
@@ -116,67 +104,41 @@ impl Policy {
         for (key, v) in versions {
             if let Some(v) = v {
                 if parse_version(v).is_none() {
-                    return Err(at(
-                        v,
-                        format!("`minimum_versions.{key}` = `{v}` is not a version like `1.8.5`"),
-                    ));
+                    return Err(at(v, format!("`minimum_versions.{key}` = `{v}` is not a version like `1.8.5`")));
                 }
             }
         }
         for s in &self.suppress {
             if !crate::catalog::is_known_id(&s.id) {
-                return Err(at(
-                    &s.id,
-                    format!("`suppress.id` = `{}` is not a wasmdoctor check ID", s.id),
-                ));
+                return Err(at(&s.id, format!("`suppress.id` = `{}` is not a wasmdoctor check ID", s.id)));
             }
             if s.reason.trim().is_empty() {
-                return Err(at(
-                    &s.id,
-                    format!("the suppression of `{}` needs a non-empty `reason`", s.id),
-                ));
+                return Err(at(&s.id, format!("the suppression of `{}` needs a non-empty `reason`", s.id)));
             }
             if let Some(u) = &s.until {
                 if !is_date(u) {
-                    return Err(at(
-                        u,
-                        format!("`until` = `{u}` is not a date like `2027-01-31`"),
-                    ));
+                    return Err(at(u, format!("`until` = `{u}` is not a date like `2027-01-31`")));
                 }
             }
         }
         if let Some(r) = &self.restart {
             if r.command.is_empty() {
-                return Err(at(
-                    "[restart]",
-                    "`restart.command` must name a program".into(),
-                ));
+                return Err(at("[restart]", "`restart.command` must name a program".into()));
             }
         }
         Ok(())
     }
 
     pub fn crun_minimum(&self) -> semver::Version {
-        self.minimum_versions
-            .crun
-            .as_deref()
-            .and_then(parse_version)
-            .unwrap_or(semver::Version::new(1, 8, 5))
+        self.minimum_versions.crun.as_deref().and_then(parse_version).unwrap_or(semver::Version::new(1, 8, 5))
     }
 
     pub fn wasmedge_minimum(&self) -> Option<semver::Version> {
-        self.minimum_versions
-            .wasmedge
-            .as_deref()
-            .and_then(parse_version)
+        self.minimum_versions.wasmedge.as_deref().and_then(parse_version)
     }
 
     pub fn shim_minimum(&self) -> semver::Version {
-        self.minimum_versions
-            .runwasi_shim
-            .as_deref()
-            .and_then(parse_version)
-            .unwrap_or(semver::Version::new(0, 6, 0))
+        self.minimum_versions.runwasi_shim.as_deref().and_then(parse_version).unwrap_or(semver::Version::new(0, 6, 0))
     }
 
     /// The suppression in force for this check on this node (object-narrowed ones need an object).
@@ -206,9 +168,7 @@ fn is_date(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -240,18 +200,9 @@ quit = "q"
 "#;
         let p = Policy::parse("p.toml", text).unwrap();
         assert_eq!(p.crun_minimum(), semver::Version::new(1, 8, 5));
-        assert!(
-            p.suppression_for("WD204", Some("worker-1"), &[], "2026-11-24")
-                .is_some()
-        );
-        assert!(
-            p.suppression_for("WD204", Some("worker-2"), &[], "2026-11-24")
-                .is_none()
-        );
-        assert!(
-            p.suppression_for("WD204", Some("worker-1"), &[], "2027-02-01")
-                .is_none()
-        );
+        assert!(p.suppression_for("WD204", Some("worker-1"), &[], "2026-11-24").is_some());
+        assert!(p.suppression_for("WD204", Some("worker-2"), &[], "2026-11-24").is_none());
+        assert!(p.suppression_for("WD204", Some("worker-1"), &[], "2027-02-01").is_none());
     }
 
     #[test]
@@ -260,8 +211,7 @@ quit = "q"
         assert_eq!((e.line, e.column), (2, 8), "{e}");
         let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \"abc\"\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
-        let e =
-            Policy::parse("p.toml", "[[suppress]]\nid = \"WD999\"\nreason = \"x\"\n").unwrap_err();
+        let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD999\"\nreason = \"x\"\n").unwrap_err();
         assert!(e.to_string().starts_with("p.toml:2:"), "{e}");
         let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD204\"\n").unwrap_err();
         assert!(e.message.contains("reason"), "{e}");

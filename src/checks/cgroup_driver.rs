@@ -14,21 +14,14 @@ pub fn shim_cgroup_driver(ctx: &Ctx) -> Outcome {
         Ok(n) => n,
         Err(o) => return o,
     };
-    let wasm: Vec<_> = node
-        .containerd_config
-        .active_runtimes()
-        .filter(|r| r.route != Route::Other)
-        .collect();
+    let wasm: Vec<_> = node.containerd_config.active_runtimes().filter(|r| r.route != Route::Other).collect();
     if wasm.is_empty() {
         return Outcome::skip("no Wasm runtime is configured (see WD202)");
     }
     let kubelet = match &node.kubelet {
         Fact::Collected(k) => k,
         Fact::Unavailable(m) => {
-            return Outcome::skip(format!(
-                "the kubelet's cgroup driver is unknown: {}",
-                m.reason
-            ));
+            return Outcome::skip(format!("the kubelet's cgroup driver is unknown: {}", m.reason));
         }
     };
     let systemd = kubelet.cgroup_driver == "systemd";
@@ -50,22 +43,11 @@ pub fn shim_cgroup_driver(ctx: &Ctx) -> Outcome {
             .evidence(kubelet.source.clone(), format!("cgroupDriver: {}", kubelet.cgroup_driver))
             .fix(format!("set `SystemdCgroup = {systemd}` under runtime `{}`'s `options` and restart containerd", r.name));
         }
-        if systemd
-            && r.route == Route::Shim
-            && r.shim_engine()
-                .is_some_and(|e| RUNWASI_ENGINES.contains(&e))
-        {
+        if systemd && r.route == Route::Shim && r.shim_engine().is_some_and(|e| RUNWASI_ENGINES.contains(&e)) {
             let shim = node.shims.iter().find(|s| s.runtime == r.name);
-            let version = shim
-                .and_then(|s| s.version.as_ref())
-                .and_then(|v| v.collected())
-                .cloned();
+            let version = shim.and_then(|s| s.version.as_ref()).and_then(|v| v.collected()).cloned();
             let min = ctx.policy.shim_minimum();
-            if let Some(v) = version
-                .as_deref()
-                .and_then(parse_version)
-                .filter(|v| *v < min)
-            {
+            if let Some(v) = version.as_deref().and_then(parse_version).filter(|v| *v < min) {
                 return Outcome::fail(format!(
                     "runtime `{}` uses shim `{}` {v}, which ignores `SystemdCgroup` (runwasi shims honour it from v0.6.0), so with the kubelet on `systemd` pod metrics stay flat",
                     r.name,
@@ -93,10 +75,8 @@ mod tests {
 
     fn with_kubelet(text: &str, driver: &str) -> crate::facts::NodeFacts {
         let mut n = node(config(text));
-        n.kubelet = Fact::Collected(Kubelet {
-            cgroup_driver: driver.into(),
-            source: "/var/lib/kubelet/config.yaml:7".into(),
-        });
+        n.kubelet =
+            Fact::Collected(Kubelet { cgroup_driver: driver.into(), source: "/var/lib/kubelet/config.yaml:7".into() });
         n
     }
 
@@ -104,33 +84,16 @@ mod tests {
     fn mismatch_fails_and_match_passes() {
         let o = run(shim_cgroup_driver, with_kubelet(SHIM_RUNTIME_V2, "systemd"));
         assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.message.contains("no `SystemdCgroup` (false)"),
-            "{}",
-            o.message
-        );
-        assert_eq!(
-            run(
-                shim_cgroup_driver,
-                with_kubelet(SHIM_RUNTIME_V2, "cgroupfs")
-            )
-            .status,
-            Status::Pass
-        );
+        assert!(o.message.contains("no `SystemdCgroup` (false)"), "{}", o.message);
+        assert_eq!(run(shim_cgroup_driver, with_kubelet(SHIM_RUNTIME_V2, "cgroupfs")).status, Status::Pass);
         let systemd = format!(
             "{SHIM_RUNTIME_V2}  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge.options]\n    SystemdCgroup = true\n"
         );
-        assert_eq!(
-            run(shim_cgroup_driver, with_kubelet(&systemd, "systemd")).status,
-            Status::Pass
-        );
+        assert_eq!(run(shim_cgroup_driver, with_kubelet(&systemd, "systemd")).status, Status::Pass);
     }
 
     #[test]
     fn unknown_kubelet_skips() {
-        assert_eq!(
-            run(shim_cgroup_driver, node(config(SHIM_RUNTIME_V2))).status,
-            Status::Skip
-        );
+        assert_eq!(run(shim_cgroup_driver, node(config(SHIM_RUNTIME_V2))).status, Status::Skip);
     }
 }

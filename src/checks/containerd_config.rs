@@ -1,10 +1,8 @@
 //! WD201 (the config containerd reads is found and parses), WD202 (a runtime routes to Wasm) and
 //! WD205 (no Wasm edits in a file the distribution regenerates).
 
-use super::{Ctx, Outcome, list};
-use crate::facts::{
-    ConfigFile, ContainerdConfig, Distribution, FileRole, FileState, Route, Runtime, RuntimeStatus,
-};
+use super::{Ctx, Outcome, count, list, plural};
+use crate::facts::{ConfigFile, ContainerdConfig, Distribution, FileRole, FileState, Route, Runtime, RuntimeStatus};
 
 fn version_label(f: &ConfigFile) -> String {
     match f.version {
@@ -20,7 +18,10 @@ fn file_problem(f: &ConfigFile, consequence: &str) -> Option<Outcome> {
         FileState::Malformed { line, column, message } => Some(
             Outcome::fail(format!("`{}:{line}:{column}`: {message}; {consequence}", f.path))
                 .evidence(format!("{}:{line}:{column}", f.path), message.clone())
-                .fix(format!("correct the TOML at line {line} of `{}` (`containerd config dump` shows what containerd reads)", f.path)),
+                .fix(format!(
+                    "correct the TOML at line {line} of `{}` (`containerd config dump` shows what containerd reads)",
+                    f.path
+                )),
         ),
         FileState::Unreadable { reason } => Some(Outcome::error(format!("cannot read `{}`: {reason}", f.path))),
         FileState::Missing => None,
@@ -41,34 +42,26 @@ pub fn config_found(ctx: &Ctx) -> Outcome {
         return o.evidence("chosen because", c.main_reason.clone());
     }
     if let Some(t) = &c.template {
-        if let Some(o) = file_problem(
-            t,
-            &format!(
-                "{} cannot render containerd's config from it",
-                c.distribution.name()
-            ),
-        ) {
+        if let Some(o) =
+            file_problem(t, &format!("{} cannot render containerd's config from it", c.distribution.name()))
+        {
             return o;
         }
     }
     if main.state == FileState::Missing {
         if let Some(t) = c.template.as_ref().filter(|t| t.state == FileState::Parsed) {
             return Outcome::warn(format!(
-                "`{}` has not been rendered yet; its template `{}` ({}) parses and declares {} runtimes",
+                "`{}` has not been rendered yet; its template `{}` ({}) parses and declares {}",
                 c.main_path,
                 t.path,
                 version_label(t),
-                t.runtimes.len()
+                count(t.runtimes.len(), "runtime")
             ))
             .fix(format!("start {} once so that it renders `{}`", c.distribution.name(), c.main_path));
         }
-        let installed =
-            node.containerd.binary.is_some() || node.containerd.process.collected().is_some();
+        let installed = node.containerd.binary.is_some() || node.containerd.process.collected().is_some();
         if !installed && c.distribution == Distribution::Containerd {
-            return Outcome::skip(format!(
-                "containerd is not installed (no binary, no process, no `{}`)",
-                c.main_path
-            ));
+            return Outcome::skip(format!("containerd is not installed (no binary, no process, no `{}`)", c.main_path));
         }
         return Outcome::warn(format!(
             "`{}` does not exist, so containerd runs with its built-in defaults, which register no Wasm runtime",
@@ -82,29 +75,16 @@ pub fn config_found(ctx: &Ctx) -> Outcome {
         }
         if f.state == FileState::Missing {
             if let FileRole::Import { from, pattern } = &f.role {
-                return Outcome::fail(format!(
-                    "`{from}` imports `{pattern}`, which does not exist"
-                ))
-                .fix(format!(
-                    "create `{}` or remove it from `imports` in `{from}`",
-                    f.path
-                ));
+                return Outcome::fail(format!("`{from}` imports `{pattern}`, which does not exist"))
+                    .fix(format!("create `{}` or remove it from `imports` in `{from}`", f.path));
             }
         }
     }
-    let dropped: Vec<&Runtime> = c
-        .runtimes
-        .iter()
-        .filter(|r| matches!(r.status, RuntimeStatus::Dropped { .. }))
-        .collect();
+    let dropped: Vec<&Runtime> =
+        c.runtimes.iter().filter(|r| matches!(r.status, RuntimeStatus::Dropped { .. })).collect();
     if let Some(first) = dropped.first() {
-        let RuntimeStatus::Dropped { by } = &first.status else {
-            unreachable!("filtered above")
-        };
-        let names: Vec<String> = dropped
-            .iter()
-            .map(|r| format!("`{}` ({})", r.name, r.location()))
-            .collect();
+        let RuntimeStatus::Dropped { by } = &first.status else { unreachable!("filtered above") };
+        let names: Vec<String> = dropped.iter().map(|r| format!("`{}` ({})", r.name, r.location())).collect();
         return Outcome::warn(format!(
             "under containerd 1.x the import `{by}` replaces the whole `{}` section of the files before it, so runtimes {} are not loaded",
             first.plugin_id,
@@ -112,41 +92,25 @@ pub fn config_found(ctx: &Ctx) -> Outcome {
         ))
         .fix(format!("move those runtimes into `{by}`, or move the import's runtimes into `{}`", first.file));
     }
-    let imports: Vec<String> = c
-        .files
-        .iter()
-        .skip(1)
-        .map(|f| format!("`{}`", f.path))
-        .collect();
-    let containerd = c
-        .containerd_major
-        .map(|m| format!(", containerd {m}.x"))
-        .unwrap_or_default();
+    let imports: Vec<String> = c.files.iter().skip(1).map(|f| format!("`{}`", f.path)).collect();
+    let containerd = c.containerd_major.map(|m| format!(", for containerd {m}.x")).unwrap_or_default();
+    let layout = match c.distribution {
+        Distribution::Containerd => String::new(),
+        d => format!(" ({} layout)", d.name()),
+    };
     let mut msg = format!(
-        "`{}` ({}{containerd}, {}) parses and declares {} runtimes",
+        "`{}`{layout} parses: config {}{containerd}, {}",
         c.main_path,
         version_label(main),
-        c.distribution.name(),
-        c.runtimes.len()
+        count(c.runtimes.len(), "runtime")
     );
     if !imports.is_empty() {
         msg += &format!("; imports {}", list(&imports));
     }
     let mut o = Outcome::pass(msg);
-    if let Some(t) = c
-        .template
-        .as_ref()
-        .filter(|t| !t.template_lines_skipped.is_empty())
-    {
-        let lines: Vec<String> = t
-            .template_lines_skipped
-            .iter()
-            .map(u32::to_string)
-            .collect();
-        o = o.evidence(
-            t.path.clone(),
-            format!("template lines not read as TOML: {}", lines.join(", ")),
-        );
+    if let Some(t) = c.template.as_ref().filter(|t| !t.template_lines_skipped.is_empty()) {
+        let lines: Vec<String> = t.template_lines_skipped.iter().map(u32::to_string).collect();
+        o = o.evidence(t.path.clone(), format!("template lines not read as TOML: {}", lines.join(", ")));
     }
     o
 }
@@ -158,19 +122,10 @@ fn wasm_runtimes(c: &ContainerdConfig) -> impl Iterator<Item = &Runtime> {
 
 fn describe(r: &Runtime) -> String {
     match r.route {
-        Route::Crun => format!(
-            "`{}` (crun `{}`)",
-            r.name,
-            r.binary_name.as_deref().unwrap_or("?")
-        ),
-        Route::Shim => format!(
-            "`{}` (shim `{}`)",
-            r.name,
-            r.runtime_path
-                .as_deref()
-                .or(r.runtime_type.as_deref())
-                .unwrap_or("?")
-        ),
+        Route::Crun => format!("`{}` (crun `{}`)", r.name, r.binary_name.as_deref().unwrap_or("?")),
+        Route::Shim => {
+            format!("`{}` (shim `{}`)", r.name, r.runtime_path.as_deref().or(r.runtime_type.as_deref()).unwrap_or("?"))
+        }
         Route::Other => format!("`{}`", r.name),
     }
 }
@@ -184,23 +139,14 @@ pub fn wasm_runtime_configured(ctx: &Ctx) -> Outcome {
     let c = &node.containerd_config;
     let main = c.main_file();
     let rendered = main.is_some_and(|m| m.state == FileState::Parsed);
-    let from_template = !rendered
-        && c.template
-            .as_ref()
-            .is_some_and(|t| t.state == FileState::Parsed);
+    let from_template = !rendered && c.template.as_ref().is_some_and(|t| t.state == FileState::Parsed);
     if main.is_some_and(|m| !matches!(m.state, FileState::Parsed | FileState::Missing)) {
         return Outcome::skip(format!("`{}` could not be read (see WD201)", c.main_path));
     }
-    let active: Vec<String> = wasm_runtimes(c)
-        .filter(|r| r.status == RuntimeStatus::Active)
-        .map(describe)
-        .collect();
+    let active: Vec<String> = wasm_runtimes(c).filter(|r| r.status == RuntimeStatus::Active).map(describe).collect();
     if !active.is_empty() {
         let whence = if from_template {
-            format!(
-                " (from the template; `{}` is not rendered yet)",
-                c.main_path
-            )
+            format!(" (from the template; `{}` is not rendered yet)", c.main_path)
         } else {
             String::new()
         };
@@ -210,10 +156,15 @@ pub fn wasm_runtime_configured(ctx: &Ctx) -> Outcome {
         .filter(|r| r.status != RuntimeStatus::Active)
         .map(|r| format!("{} at {}", describe(r), r.location()))
         .collect();
-    let symptom = "pods with a Wasm RuntimeClass stay in `ContainerCreating` with `no runtime for \"<handler>\" is configured`";
+    let symptom =
+        "pods with a Wasm RuntimeClass stay in `ContainerCreating` with `no runtime for \"<handler>\" is configured`";
     if !lost.is_empty() {
-        return Outcome::fail(format!("containerd loads no Wasm runtime: {} are not read (see WD201/WD203); {symptom}", list(&lost)))
-            .fix("move the runtime tables to the plugin path the file's `version` needs, then restart containerd");
+        return Outcome::fail(format!(
+            "containerd loads no Wasm runtime: {} {} not read (see WD201/WD203); {symptom}",
+            list(&lost),
+            plural(lost.len(), "is", "are")
+        ))
+        .fix("move the runtime tables to the plugin path the file's `version` needs, then restart containerd");
     }
     let path = if main.is_some_and(|m| m.state == FileState::Missing) {
         format!("`{}` does not exist (built-in defaults)", c.main_path)
@@ -227,9 +178,7 @@ pub fn wasm_runtime_configured(ctx: &Ctx) -> Outcome {
 }
 
 /// Handlers k3s/RKE2 detect and write into the generated file themselves (knowledge §2.6).
-const K3S_DETECTED: &[&str] = &[
-    "crun", "lunatic", "slight", "spin", "wws", "wasmedge", "wasmer", "wasmtime",
-];
+const K3S_DETECTED: &[&str] = &["crun", "lunatic", "slight", "spin", "wws", "wasmedge", "wasmer", "wasmtime"];
 
 /// Whether k3s itself would have written this runtime (its ExtraRuntimes loop: a detected name,
 /// `io.containerd.<name>.vN` or the runc shim for crun, and an absolute `BinaryName`).
@@ -238,9 +187,7 @@ fn k3s_generated(r: &Runtime) -> bool {
     let type_matches = if r.name == "crun" {
         rt == "io.containerd.runc.v2"
     } else {
-        rt.strip_prefix("io.containerd.")
-            .and_then(|s| s.split_once(".v"))
-            .is_some_and(|(n, _)| n == r.name)
+        rt.strip_prefix("io.containerd.").and_then(|s| s.split_once(".v")).is_some_and(|(n, _)| n == r.name)
     };
     K3S_DETECTED.contains(&r.name.as_str())
         && type_matches
@@ -256,20 +203,13 @@ pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
     };
     let c = &node.containerd_config;
     let Some(main) = c.main_file().filter(|m| m.state == FileState::Parsed) else {
-        return Outcome::skip(format!(
-            "`{}` is not there to compare (see WD201)",
-            c.main_path
-        ));
+        return Outcome::skip(format!("`{}` is not there to compare (see WD201)", c.main_path));
     };
     let template = c.template.as_ref().filter(|t| t.state == FileState::Parsed);
-    let in_template =
-        |r: &Runtime| template.is_some_and(|t| t.runtimes.iter().any(|x| x.name == r.name));
+    let in_template = |r: &Runtime| template.is_some_and(|t| t.runtimes.iter().any(|x| x.name == r.name));
     let edited: Vec<&Runtime> = match c.distribution {
         Distribution::Containerd => {
-            return Outcome::skip(format!(
-                "plain containerd: `{}` is not regenerated",
-                c.main_path
-            ));
+            return Outcome::skip(format!("plain containerd: `{}` is not regenerated", c.main_path));
         }
         Distribution::K3s | Distribution::Rke2 => {
             let renders_detected = template.is_none_or(|t| t.renders_detected_runtimes);
@@ -279,11 +219,7 @@ pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
                 .filter(|r| !in_template(r) && !(renders_detected && k3s_generated(r)))
                 .collect()
         }
-        Distribution::Microk8s => main
-            .runtimes
-            .iter()
-            .filter(|r| r.route != Route::Other && !in_template(r))
-            .collect(),
+        Distribution::Microk8s => main.runtimes.iter().filter(|r| r.route != Route::Other && !in_template(r)).collect(),
         Distribution::K0s => {
             if main.generated_header.is_none() {
                 return Outcome::pass(format!(
@@ -291,10 +227,7 @@ pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
                     c.main_path
                 ));
             }
-            main.runtimes
-                .iter()
-                .filter(|r| r.route != Route::Other)
-                .collect()
+            main.runtimes.iter().filter(|r| r.route != Route::Other).collect()
         }
     };
     if edited.is_empty() {
@@ -305,17 +238,13 @@ pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
             c.edit_path
         ));
     }
-    let names: Vec<String> = edited
-        .iter()
-        .map(|r| format!("`{}` ({})", r.name, r.location()))
-        .collect();
-    let header = main
-        .generated_header
-        .clone()
-        .unwrap_or_else(|| c.main_reason.clone());
+    let names: Vec<String> = edited.iter().map(|r| format!("`{}` ({})", r.name, r.location())).collect();
+    let header = main.generated_header.clone().unwrap_or_else(|| c.main_reason.clone());
     Outcome::fail(format!(
-        "runtimes {} were added to `{}`, which {} regenerates (`{header}`): the edit is lost at the next restart",
+        "{} {} {} added to `{}`, which {} regenerates (`{header}`): the edit is lost at the next restart",
+        plural(names.len(), "runtime", "runtimes"),
         list(&names),
+        plural(names.len(), "was", "were"),
         c.main_path,
         c.distribution.name()
     ))
@@ -340,39 +269,25 @@ mod tests {
     fn wd201_states() {
         let o = run(config_found, node(config(CRUN_RUNTIME_V2)));
         assert_eq!(o.status, Status::Pass);
-        assert!(
-            o.message
-                .starts_with("`/etc/containerd/config.toml` (version 2, containerd) parses"),
-            "{}",
-            o.message
-        );
+        assert_eq!(o.message, "`/etc/containerd/config.toml` parses: config version 2, 1 runtime");
         let o = run(config_found, node(config("version = 2\n[plugins\n")));
         assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.message.starts_with("`/etc/containerd/config.toml:2:"),
-            "{}",
-            o.message
-        );
+        assert!(o.message.starts_with("`/etc/containerd/config.toml:2:"), "{}", o.message);
         let mut c = config("");
-        c.files[0].state = FileState::Unreadable {
-            reason: "it is a directory, not a file".into(),
-        };
+        c.files[0].state = FileState::Unreadable { reason: "it is a directory, not a file".into() };
         assert_eq!(run(config_found, node(c)).status, Status::Error);
     }
 
     #[test]
     fn wd202_routes_and_ignored() {
-        assert_eq!(
-            run(wasm_runtime_configured, node(config(SHIM_RUNTIME_V2))).status,
-            Status::Pass
-        );
+        assert_eq!(run(wasm_runtime_configured, node(config(SHIM_RUNTIME_V2))).status, Status::Pass);
         let o = run(wasm_runtime_configured, node(config("version = 2\n")));
         assert_eq!(o.status, Status::Fail);
         assert!(o.message.contains("no runtime for"), "{}", o.message);
         let v3 = SHIM_RUNTIME_V2.replace("version = 2", "version = 3");
         let o = run(wasm_runtime_configured, node(config(&v3)));
         assert_eq!(o.status, Status::Fail);
-        assert!(o.message.contains("are not read"), "{}", o.message);
+        assert!(o.message.contains("is not read"), "{}", o.message);
     }
 
     const K3S_GENERATED: &str = r#"# File generated by k3s. DO NOT EDIT. Use config.toml.tmpl instead.
@@ -392,20 +307,9 @@ version = 2
         let edited = format!(
             "{K3S_GENERATED}\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\n  runtime_type = \"/opt/kwasm/bin/containerd-shim-spin-v2\"\n"
         );
-        let o = run(
-            generated_config_edited,
-            node(config_at(Distribution::K3s, path, &edited, None)),
-        );
+        let o = run(generated_config_edited, node(config_at(Distribution::K3s, path, &edited, None)));
         assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.message
-                .starts_with(&format!("runtimes `spin` ({path}:9) were added")),
-            "{}",
-            o.message
-        );
-        assert_eq!(
-            run(generated_config_edited, node(config(K3S_GENERATED))).status,
-            Status::Skip
-        );
+        assert!(o.message.starts_with(&format!("runtime `spin` ({path}:9) was added")), "{}", o.message);
+        assert_eq!(run(generated_config_edited, node(config(K3S_GENERATED))).status, Status::Skip);
     }
 }

@@ -31,13 +31,7 @@ pub struct Outcome {
 
 impl Outcome {
     fn new(status: Status, message: impl Into<String>) -> Self {
-        Outcome {
-            status,
-            message: message.into(),
-            evidence: Vec::new(),
-            affected: Vec::new(),
-            fix: None,
-        }
+        Outcome { status, message: message.into(), evidence: Vec::new(), affected: Vec::new(), fix: None }
     }
     pub fn pass(m: impl Into<String>) -> Self {
         Self::new(Status::Pass, m)
@@ -55,18 +49,11 @@ impl Outcome {
         Self::new(Status::Error, m)
     }
     pub fn evidence(mut self, source: impl Into<String>, value: impl Into<String>) -> Self {
-        self.evidence.push(Evidence {
-            source: source.into(),
-            value: value.into(),
-        });
+        self.evidence.push(Evidence { source: source.into(), value: value.into() });
         self
     }
     pub fn fix(mut self, summary: impl Into<String>) -> Self {
-        self.fix = Some(FixHint {
-            automatic: false,
-            summary: summary.into(),
-            command: None,
-        });
+        self.fix = Some(FixHint { automatic: false, summary: summary.into(), command: None });
         self
     }
 }
@@ -79,66 +66,18 @@ pub struct Check {
 
 /// Every implemented check, in display order.
 pub static CHECKS: &[Check] = &[
-    Check {
-        id: "WD101",
-        slug: "crun-installed",
-        run: crun::installed,
-    },
-    Check {
-        id: "WD102",
-        slug: "crun-version",
-        run: crun::version,
-    },
-    Check {
-        id: "WD103",
-        slug: "crun-wasm-handler",
-        run: crun::wasm_handler,
-    },
-    Check {
-        id: "WD104",
-        slug: "wasmedge-installed",
-        run: wasmedge::installed,
-    },
-    Check {
-        id: "WD105",
-        slug: "shim-binaries",
-        run: shims::binaries,
-    },
-    Check {
-        id: "WD106",
-        slug: "wasi-socket-support",
-        run: wasmedge::socket_support,
-    },
-    Check {
-        id: "WD201",
-        slug: "containerd-config",
-        run: containerd_config::config_found,
-    },
-    Check {
-        id: "WD202",
-        slug: "wasm-runtime-configured",
-        run: containerd_config::wasm_runtime_configured,
-    },
-    Check {
-        id: "WD203",
-        slug: "config-schema-mismatch",
-        run: schema::mismatch,
-    },
-    Check {
-        id: "WD204",
-        slug: "crun-pod-annotations",
-        run: crun::pod_annotations,
-    },
-    Check {
-        id: "WD205",
-        slug: "generated-config-edited",
-        run: containerd_config::generated_config_edited,
-    },
-    Check {
-        id: "WD208",
-        slug: "shim-cgroup-driver",
-        run: cgroup_driver::shim_cgroup_driver,
-    },
+    Check { id: "WD101", slug: "crun-installed", run: crun::installed },
+    Check { id: "WD102", slug: "crun-version", run: crun::version },
+    Check { id: "WD103", slug: "crun-wasm-handler", run: crun::wasm_handler },
+    Check { id: "WD104", slug: "wasmedge-installed", run: wasmedge::installed },
+    Check { id: "WD105", slug: "shim-binaries", run: shims::binaries },
+    Check { id: "WD106", slug: "wasi-socket-support", run: wasmedge::socket_support },
+    Check { id: "WD201", slug: "containerd-config", run: containerd_config::config_found },
+    Check { id: "WD202", slug: "wasm-runtime-configured", run: containerd_config::wasm_runtime_configured },
+    Check { id: "WD203", slug: "config-schema-mismatch", run: schema::mismatch },
+    Check { id: "WD204", slug: "crun-pod-annotations", run: crun::pod_annotations },
+    Check { id: "WD205", slug: "generated-config-edited", run: containerd_config::generated_config_edited },
+    Check { id: "WD208", slug: "shim-cgroup-driver", run: cgroup_driver::shim_cgroup_driver },
 ];
 
 impl Ctx<'_> {
@@ -146,14 +85,10 @@ impl Ctx<'_> {
     pub fn node(&self) -> Result<&NodeFacts, Outcome> {
         match &self.facts.node {
             Fact::Collected(n) => Ok(n),
-            Fact::Unavailable(m) if m.kind.is_error() => Err(Outcome::error(format!(
-                "node facts unavailable: {}",
-                m.reason
-            ))),
-            Fact::Unavailable(m) => Err(Outcome::skip(format!(
-                "node source not available: {}",
-                m.reason
-            ))),
+            Fact::Unavailable(m) if m.kind.is_error() => {
+                Err(Outcome::error(format!("node facts unavailable: {}", m.reason)))
+            }
+            Fact::Unavailable(m) => Err(Outcome::skip(format!("node source not available: {}", m.reason))),
         }
     }
 }
@@ -163,21 +98,23 @@ pub(crate) fn relevant_crun(node: &NodeFacts) -> Vec<&CrunBinary> {
     let by_runtime: Vec<&CrunBinary> = node
         .crun
         .iter()
-        .filter(|b| {
-            b.origins
-                .iter()
-                .any(|o| matches!(o, crate::facts::CrunOrigin::BinaryName { .. }))
-        })
+        .filter(|b| b.origins.iter().any(|o| matches!(o, crate::facts::CrunOrigin::BinaryName { .. })))
         .collect();
-    if by_runtime.is_empty() {
-        node.crun.iter().collect()
-    } else {
-        by_runtime
-    }
+    if by_runtime.is_empty() { node.crun.iter().collect() } else { by_runtime }
 }
 
 pub(crate) fn has_route(config: &ContainerdConfig, route: Route) -> bool {
     config.active_runtimes().any(|r| r.route == route)
+}
+
+/// `one` or `many` by count, for messages that name a list.
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// `1 runtime`, `3 runtimes`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 /// `a`, `a and b`, `a, b and c`.

@@ -12,12 +12,7 @@ pub fn mismatch(ctx: &Ctx) -> Outcome {
         Err(o) => return o,
     };
     let c = &node.containerd_config;
-    let files: Vec<_> = c
-        .files
-        .iter()
-        .chain(c.template.iter())
-        .filter(|f| f.state == FileState::Parsed)
-        .collect();
+    let files: Vec<_> = c.files.iter().chain(c.template.iter()).filter(|f| f.state == FileState::Parsed).collect();
     if files.is_empty() {
         return Outcome::skip(format!("`{}` could not be read (see WD201)", c.main_path));
     }
@@ -35,19 +30,15 @@ pub fn mismatch(ctx: &Ctx) -> Outcome {
     for f in &files {
         for r in &f.runtimes {
             if let RuntimeStatus::Ignored { reason } = &r.status {
-                ignored.push(format!(
-                    "`{}` ({}, under `{}`)",
-                    r.name,
-                    r.location(),
-                    r.plugin_id
-                ));
+                ignored.push(format!("`{}` ({}, under `{}`)", r.name, r.location(), r.plugin_id));
                 first_reason.get_or_insert_with(|| reason.clone());
             }
         }
     }
     if let Some(reason) = first_reason {
-        return Outcome::fail(format!("containerd never reads runtimes {}: {reason}", list(&ignored)))
-            .fix("rename the tables' plugin id as the message says (the keys inside stay the same) and restart containerd");
+        return Outcome::fail(format!("containerd never reads runtimes {}: {reason}", list(&ignored))).fix(
+            "rename the tables' plugin id as the message says (the keys inside stay the same) and restart containerd",
+        );
     }
     let unsure: Vec<String> = files
         .iter()
@@ -62,14 +53,9 @@ pub fn mismatch(ctx: &Ctx) -> Outcome {
         ))
         .fix(format!("on containerd 1.x use `{PLUGIN_V2}`; on containerd 2.x add `version = 3` to the file"));
     }
-    let versions: Vec<String> = files
-        .iter()
-        .map(|f| format!("`{}` (version {})", f.path, f.effective_version()))
-        .collect();
-    Outcome::pass(format!(
-        "every runtime table uses the plugin id its file's version needs: {}",
-        list(&versions)
-    ))
+    let versions: Vec<String> =
+        files.iter().map(|f| format!("`{}` (version {})", f.path, f.effective_version())).collect();
+    Outcome::pass(format!("every runtime table uses the plugin id its file's version needs: {}", list(&versions)))
 }
 
 #[cfg(test)]
@@ -81,32 +67,20 @@ mod tests {
 
     #[test]
     fn v2_tables_in_v3_file_fail() {
-        let text = format!(
-            "version = 3\n{}",
-            SHIM_RUNTIME_V2.trim_start_matches("version = 2\n")
-        );
+        let text = format!("version = 3\n{}", SHIM_RUNTIME_V2.trim_start_matches("version = 2\n"));
         let o = run(mismatch, node(config(&text)));
         assert_eq!(o.status, Status::Fail);
         assert!(
-            o.message.contains(
-                "`wasmedge` (/etc/containerd/config.toml:2, under `io.containerd.grpc.v1.cri`)"
-            ),
+            o.message.contains("`wasmedge` (/etc/containerd/config.toml:2, under `io.containerd.grpc.v1.cri`)"),
             "{}",
             o.message
         );
-        assert!(
-            o.message.contains("use `io.containerd.cri.v1.runtime`"),
-            "{}",
-            o.message
-        );
+        assert!(o.message.contains("use `io.containerd.cri.v1.runtime`"), "{}", o.message);
     }
 
     #[test]
     fn matching_schema_passes() {
-        assert_eq!(
-            run(mismatch, node(config(SHIM_RUNTIME_V2))).status,
-            Status::Pass
-        );
+        assert_eq!(run(mismatch, node(config(SHIM_RUNTIME_V2))).status, Status::Pass);
         let v3 = "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.wasm]\n  runtime_type = \"io.containerd.wasmtime.v1\"\n";
         assert_eq!(run(mismatch, node(config(v3))).status, Status::Pass);
     }
@@ -115,12 +89,7 @@ mod tests {
     fn v3_id_without_version_warns_then_fails_on_1x() {
         let t = "[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.wasm]\n  runtime_type = \"io.containerd.wasmtime.v1\"\n";
         assert_eq!(run(mismatch, node(config(t))).status, Status::Warn);
-        let c = config_at(
-            Distribution::Containerd,
-            "/etc/containerd/config.toml",
-            "version = 3\n",
-            Some(1),
-        );
+        let c = config_at(Distribution::Containerd, "/etc/containerd/config.toml", "version = 3\n", Some(1));
         assert_eq!(run(mismatch, node(c)).status, Status::Fail);
     }
 }

@@ -8,9 +8,7 @@ use crate::facts::{BinaryKind, PathSource, ShimResolution};
 fn path_evidence(s: &ShimResolution) -> (String, String) {
     let source = match s.path_source {
         PathSource::Procfs => "containerd's PATH (from procfs)".to_string(),
-        PathSource::Standard => {
-            "searched (containerd's process not visible: standard PATH assumed)".to_string()
-        }
+        PathSource::Standard => "searched (containerd's process not visible: standard PATH assumed)".to_string(),
     };
     (source, s.searched.join(", "))
 }
@@ -28,20 +26,16 @@ pub fn binaries(ctx: &Ctx) -> Outcome {
     for s in &node.shims {
         let who = format!("runtime `{}` ({})", s.runtime, s.runtime_location);
         if let Some(invalid) = &s.invalid {
-            return Outcome::fail(format!("{who}: containerd rejects it: {invalid}")).fix(
-                "set `runtime_type` to `io.containerd.<name>.<version>` or to an absolute path",
-            );
+            return Outcome::fail(format!("{who}: containerd rejects it: {invalid}"))
+                .fix("set `runtime_type` to `io.containerd.<name>.<version>` or to an absolute path");
         }
         let Some(resolved) = &s.resolved else {
             let (src, val) = path_evidence(s);
             let mut msg = if s.binary.starts_with('/') {
-                format!(
-                    "{who} names `{}`, which does not exist; pods fail with `invalid custom binary path`",
-                    s.binary
-                )
+                format!("{who} names `{}`, which does not exist; pods fail with `invalid custom binary path`", s.binary)
             } else {
                 format!(
-                    "{who} needs `{}`, which containerd does not find; pods fail with ``binary not installed \"{}\"``",
+                    "{who} needs `{}`, which containerd does not find; pods fail with `binary not installed \"{}\"`",
                     s.binary, s.binary
                 )
             };
@@ -50,12 +44,8 @@ pub fn binaries(ctx: &Ctx) -> Outcome {
                 s.binary
             );
             if !s.found_elsewhere.is_empty() {
-                let found: Vec<String> =
-                    s.found_elsewhere.iter().map(|p| format!("`{p}`")).collect();
-                msg += &format!(
-                    "; it exists at {}, where containerd does not look",
-                    list(&found)
-                );
+                let found: Vec<String> = s.found_elsewhere.iter().map(|p| format!("`{p}`")).collect();
+                msg += &format!("; it exists at {}, where containerd does not look", list(&found));
                 fix = format!(
                     "set `runtime_type = \"{}\"` (an absolute path, containerd ≥ 1.6) or add its directory to containerd's PATH; `options.BinaryName` is not used to find a shim",
                     s.found_elsewhere[0]
@@ -79,10 +69,8 @@ pub fn binaries(ctx: &Ctx) -> Outcome {
             BinaryKind::Elf { machine } => machine.clone(),
             BinaryKind::Script { interpreter } => format!("script for `{interpreter}`"),
             BinaryKind::Other | BinaryKind::Unknown => {
-                return Outcome::fail(format!(
-                    "{who}: `{resolved}` is neither an ELF executable nor a script"
-                ))
-                .fix("reinstall the shim from its release archive");
+                return Outcome::fail(format!("{who}: `{resolved}` is neither an ELF executable nor a script"))
+                    .fix("reinstall the shim from its release archive");
             }
         };
         let version = match &s.version {
@@ -127,12 +115,7 @@ mod tests {
     fn resolves() {
         let o = run(
             binaries,
-            shim_node(
-                Some("/usr/local/bin/containerd-shim-wasmedge-v1"),
-                BinaryKind::Elf {
-                    machine: "x86_64".into(),
-                },
-            ),
+            shim_node(Some("/usr/local/bin/containerd-shim-wasmedge-v1"), BinaryKind::Elf { machine: "x86_64".into() }),
         );
         assert_eq!(o.status, Status::Pass);
         assert_eq!(
@@ -146,20 +129,10 @@ mod tests {
         let mut n = shim_node(None, BinaryKind::Unknown);
         let o = run(binaries, n.clone());
         assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.message
-                .contains("binary not installed \"containerd-shim-wasmedge-v1\""),
-            "{}",
-            o.message
-        );
+        assert!(o.message.contains("binary not installed \"containerd-shim-wasmedge-v1\""), "{}", o.message);
         n.shims[0].found_elsewhere = vec!["/opt/kwasm/bin/containerd-shim-wasmedge-v1".into()];
         let o = run(binaries, n);
-        assert!(
-            o.message
-                .contains("it exists at `/opt/kwasm/bin/containerd-shim-wasmedge-v1`"),
-            "{}",
-            o.message
-        );
+        assert!(o.message.contains("it exists at `/opt/kwasm/bin/containerd-shim-wasmedge-v1`"), "{}", o.message);
         assert!(o.fix.unwrap().summary.contains("absolute path"));
     }
 
@@ -169,25 +142,15 @@ mod tests {
             binaries,
             shim_node(
                 Some("/usr/local/bin/containerd-shim-wasmedge-v1"),
-                BinaryKind::Elf {
-                    machine: "aarch64".into(),
-                },
+                BinaryKind::Elf { machine: "aarch64".into() },
             ),
         );
         assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.message
-                .contains("built for `aarch64`, but this node is `x86_64`"),
-            "{}",
-            o.message
-        );
+        assert!(o.message.contains("built for `aarch64`, but this node is `x86_64`"), "{}", o.message);
     }
 
     #[test]
     fn no_shims_skip() {
-        assert_eq!(
-            run(binaries, node(config(CRUN_RUNTIME_V2))).status,
-            Status::Skip
-        );
+        assert_eq!(run(binaries, node(config(CRUN_RUNTIME_V2))).status, Status::Skip);
     }
 }

@@ -29,31 +29,17 @@ pub fn run_with(check: fn(&Ctx) -> Outcome, node: NodeFacts, policy: &Policy) ->
 
 /// A plain containerd node whose `/etc/containerd/config.toml` holds `text`.
 pub fn config(text: &str) -> ContainerdConfig {
-    config_at(
-        Distribution::Containerd,
-        containerd_config::DEFAULT_CONFIG,
-        text,
-        None,
-    )
+    config_at(Distribution::Containerd, containerd_config::DEFAULT_CONFIG, text, None)
 }
 
-pub fn config_at(
-    dist: Distribution,
-    path: &str,
-    text: &str,
-    major: Option<u64>,
-) -> ContainerdConfig {
+pub fn config_at(dist: Distribution, path: &str, text: &str, major: Option<u64>) -> ContainerdConfig {
     let mut file = ConfigFile {
         path: path.into(),
         role: FileRole::Main,
         state: FileState::Parsed,
         version: None,
         imports: vec![],
-        generated_header: text
-            .lines()
-            .next()
-            .filter(|l| l.contains("DO NOT EDIT"))
-            .map(String::from),
+        generated_header: text.lines().next().filter(|l| l.contains("DO NOT EDIT")).map(String::from),
         template_lines_skipped: vec![],
         renders_detected_runtimes: false,
         runtimes: vec![],
@@ -63,13 +49,7 @@ pub fn config_at(
             file.version = p.version;
             file.runtimes = p.runtimes;
         }
-        Err(m) => {
-            file.state = FileState::Malformed {
-                line: m.line,
-                column: m.column,
-                message: m.message,
-            }
-        }
+        Err(m) => file.state = FileState::Malformed { line: m.line, column: m.column, message: m.message },
     }
     ContainerdConfig {
         distribution: dist,
@@ -87,19 +67,10 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
     NodeFacts {
         arch: "x86_64".into(),
         containerd_config: config,
-        containerd: ContainerdHost {
-            process: Fact::unavailable(MissingKind::NotFound, "no process"),
-            binary: None,
-        },
+        containerd: ContainerdHost { process: Fact::unavailable(MissingKind::NotFound, "no process"), binary: None },
         crun: vec![],
-        libraries: Libraries {
-            search_dirs: vec!["/usr/lib".into()],
-            found: Default::default(),
-        },
-        wasmedge: WasmEdge {
-            cli: None,
-            library: None,
-        },
+        libraries: Libraries { search_dirs: vec!["/usr/lib".into()], found: Default::default() },
+        wasmedge: WasmEdge { cli: None, library: None },
         shims: vec![],
         kubelet: Fact::unavailable(MissingKind::NotFound, "no kubelet"),
     }
@@ -108,10 +79,7 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
 /// A crun at `path` printing `output` for `--version`, named by runtime `runtime` (or found on PATH).
 pub fn crun(path: &str, output: &str, runtime: Option<&str>) -> CrunBinary {
     let origin = match runtime {
-        Some(r) => CrunOrigin::BinaryName {
-            runtime: r.into(),
-            location: "/etc/containerd/config.toml:3".into(),
-        },
+        Some(r) => CrunOrigin::BinaryName { runtime: r.into(), location: "/etc/containerd/config.toml:3".into() },
         None => CrunOrigin::Path,
     };
     CrunBinary {

@@ -7,16 +7,11 @@ use crate::policy::parse_version;
 
 /// Whether crun's Wasm route on this node needs `libwasmedge.so.0`.
 fn crun_needs_wasmedge(node: &NodeFacts) -> bool {
-    let crun_route = node
-        .containerd_config
-        .active_runtimes()
-        .any(|r| r.route == Route::Crun);
+    let crun_route = node.containerd_config.active_runtimes().any(|r| r.route == Route::Crun);
     crun_route
-        && relevant_crun(node).iter().any(|b| {
-            b.version
-                .collected()
-                .is_some_and(|v| v.wasm_handlers.first().is_some_and(|h| h == "wasmedge"))
-        })
+        && relevant_crun(node)
+            .iter()
+            .any(|b| b.version.collected().is_some_and(|v| v.wasm_handlers.first().is_some_and(|h| h == "wasmedge")))
 }
 
 /// WD104 wasmedge-installed.
@@ -43,41 +38,24 @@ pub fn installed(ctx: &Ctx) -> Outcome {
         Some(t) => match &t.version {
             Fact::Collected(v) => Some((t.path.clone(), v.clone())),
             Fact::Unavailable(m) => {
-                return Outcome::error(format!(
-                    "could not read the version of `{}`: {}",
-                    t.path, m.reason
-                ));
+                return Outcome::error(format!("could not read the version of `{}`: {}", t.path, m.reason));
             }
         },
         None => None,
     };
-    let lib = w
-        .library
-        .as_deref()
-        .map(|l| format!("library `{l}`"))
-        .unwrap_or_else(|| "no `libwasmedge.so.0`".into());
+    let lib = w.library.as_deref().map(|l| format!("library `{l}`")).unwrap_or_else(|| "no `libwasmedge.so.0`".into());
     let Some((path, v)) = cli_version else {
-        return Outcome::pass(format!(
-            "WasmEdge {lib} (version unknown: no `wasmedge` CLI to ask)"
-        ));
+        return Outcome::pass(format!("WasmEdge {lib} (version unknown: no `wasmedge` CLI to ask)"));
     };
     let parsed = parse_version(&v);
     if let (Some(min), Some(have)) = (ctx.policy.wasmedge_minimum(), parsed.as_ref()) {
         if *have < min {
-            return Outcome::fail(format!(
-                "WasmEdge `{v}` at `{path}` is older than the required `{min}`"
-            ))
-            .evidence(format!("{path} --version"), format!("wasmedge version {v}"))
-            .fix(format!(
-                "install WasmEdge ≥ {min} (policy `[minimum_versions] wasmedge`)"
-            ));
+            return Outcome::fail(format!("WasmEdge `{v}` at `{path}` is older than the required `{min}`"))
+                .evidence(format!("{path} --version"), format!("wasmedge version {v}"))
+                .fix(format!("install WasmEdge ≥ {min} (policy `[minimum_versions] wasmedge`)"));
         }
     }
-    if needed
-        && parsed
-            .as_ref()
-            .is_some_and(|p| *p < semver::Version::new(0, 10, 0))
-    {
+    if needed && parsed.as_ref().is_some_and(|p| *p < semver::Version::new(0, 10, 0)) {
         return Outcome::fail(format!(
             "WasmEdge `{v}` is older than 0.10, whose C API crun ≥ 1.5 requires (`could not get wasmedge process module context`)"
         ))
@@ -112,19 +90,12 @@ pub fn socket_support(ctx: &Ctx) -> Outcome {
                 None => without.push(format!("`{}`", r.name)),
             },
             Route::Crun => {
-                let handler = relevant_crun(node).iter().find_map(|b| {
-                    b.version
-                        .collected()
-                        .and_then(|v| v.wasm_handlers.first().cloned())
-                });
+                let handler = relevant_crun(node)
+                    .iter()
+                    .find_map(|b| b.version.collected().and_then(|v| v.wasm_handlers.first().cloned()));
                 match handler.as_deref() {
                     Some("wasmedge") => {
-                        let version = node
-                            .wasmedge
-                            .cli
-                            .as_ref()
-                            .and_then(|t| t.version.collected())
-                            .cloned();
+                        let version = node.wasmedge.cli.as_ref().and_then(|t| t.version.collected()).cloned();
                         match version.as_deref().and_then(parse_version) {
                             Some(v) if v < SOCKETS_SINCE => without.push(format!(
                                 "`{}` (crun + WasmEdge `{}`, before 0.9.1)",
@@ -151,10 +122,7 @@ pub fn socket_support(ctx: &Ctx) -> Outcome {
         ))
         .fix("run networking modules on the WasmEdge engine (runwasi's wasmedge shim, or crun's wasmedge handler); no plugin or environment variable enables sockets elsewhere");
     }
-    let mut msg = format!(
-        "WasmEdge's built-in socket and DNS imports are available through {}",
-        list(&with)
-    );
+    let mut msg = format!("WasmEdge's built-in socket and DNS imports are available through {}", list(&with));
     if !without.is_empty() {
         msg += &format!("; not through {}", list(&without));
     }
@@ -169,39 +137,23 @@ mod tests {
     use crate::report::Status;
 
     fn cli(v: &str) -> Option<Tool> {
-        Some(Tool {
-            path: "/usr/local/bin/wasmedge".into(),
-            version: Fact::Collected(v.into()),
-            output: None,
-        })
+        Some(Tool { path: "/usr/local/bin/wasmedge".into(), version: Fact::Collected(v.into()), output: None })
     }
 
     #[test]
     fn wd104() {
-        assert_eq!(
-            run(installed, node(config(SHIM_RUNTIME_V2))).status,
-            Status::Skip
-        );
+        assert_eq!(run(installed, node(config(SHIM_RUNTIME_V2))).status, Status::Skip);
         let mut n = node(config(CRUN_RUNTIME_V2));
-        n.crun = vec![crun(
-            "/usr/local/bin/crun",
-            CRUN_1_27_1_WASMEDGE,
-            Some("crun"),
-        )];
+        n.crun = vec![crun("/usr/local/bin/crun", CRUN_1_27_1_WASMEDGE, Some("crun"))];
         assert_eq!(run(installed, n.clone()).status, Status::Fail);
         n.wasmedge.library = Some("/usr/local/lib/libwasmedge.so.0".into());
         n.wasmedge.cli = cli("0.14.1");
         let o = run(installed, n.clone());
         assert_eq!(
             (o.status, o.message.as_str()),
-            (
-                Status::Pass,
-                "WasmEdge `0.14.1` at `/usr/local/bin/wasmedge`, library `/usr/local/lib/libwasmedge.so.0`"
-            )
+            (Status::Pass, "WasmEdge `0.14.1` at `/usr/local/bin/wasmedge`, library `/usr/local/lib/libwasmedge.so.0`")
         );
-        let policy =
-            crate::policy::Policy::parse("p", "[minimum_versions]\nwasmedge = \"0.15.0\"\n")
-                .unwrap();
+        let policy = crate::policy::Policy::parse("p", "[minimum_versions]\nwasmedge = \"0.15.0\"\n").unwrap();
         assert_eq!(run_with(installed, n.clone(), &policy).status, Status::Fail);
         n.wasmedge.cli = cli("0.9.1");
         assert_eq!(run(installed, n).status, Status::Fail);

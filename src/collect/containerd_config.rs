@@ -6,8 +6,7 @@ use toml_edit::{Document, Item, TableLike};
 
 use super::host::HostRoot;
 use crate::facts::{
-    ConfigFile, ContainerdConfig, Distribution, FileRole, FileState, Process, Route, Runtime,
-    RuntimeStatus,
+    ConfigFile, ContainerdConfig, Distribution, FileRole, FileState, Process, Route, Runtime, RuntimeStatus,
 };
 
 /// The CRI plugin ids whose `containerd.runtimes` tables declare runtime handlers.
@@ -67,9 +66,7 @@ pub fn parse(path: &str, text: &str, template: bool) -> Result<Parsed, Malformed
                 }
                 let header = lines[idx].trim_start().starts_with('[');
                 let end = if header {
-                    (idx + 1..lines.len())
-                        .find(|&j| lines[j].trim_start().starts_with('['))
-                        .unwrap_or(lines.len())
+                    (idx + 1..lines.len()).find(|&j| lines[j].trim_start().starts_with('[')).unwrap_or(lines.len())
                 } else {
                     idx + 1
                 };
@@ -82,28 +79,14 @@ pub fn parse(path: &str, text: &str, template: bool) -> Result<Parsed, Malformed
             }
         }
     }
-    Err(Malformed {
-        line: 1,
-        column: 1,
-        message: "template could not be reduced to TOML".into(),
-    })
+    Err(Malformed { line: 1, column: 1, message: "template could not be reduced to TOML".into() })
 }
 
 fn malformed(text: &str, e: &toml_edit::TomlError) -> Malformed {
     let at = e.span().map(|s| s.start).unwrap_or(0);
     let (line, column) = line_col(text, at);
-    let message = e
-        .message()
-        .trim()
-        .lines()
-        .next()
-        .unwrap_or("invalid TOML")
-        .to_string();
-    Malformed {
-        line,
-        column,
-        message,
-    }
+    let message = e.message().trim().lines().next().unwrap_or("invalid TOML").to_string();
+    Malformed { line, column, message }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -111,12 +94,7 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() as u32 + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0) as u32
-        + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) as u32 + 1;
     (line, col)
 }
 
@@ -200,11 +178,7 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
     let imports = root
         .get("imports")
         .and_then(Item::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     let mut runtimes = Vec::new();
     if let Some(plugins) = root.get("plugins").and_then(Item::as_table_like) {
@@ -221,26 +195,13 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
             };
             for (name, item) in table.iter() {
                 if let Some(rt) = item.as_table_like() {
-                    runtimes.push(read_runtime(
-                        doc.raw(),
-                        path,
-                        plugin_id,
-                        name,
-                        item,
-                        rt,
-                        version,
-                    ));
+                    runtimes.push(read_runtime(doc.raw(), path, plugin_id, name, item, rt, version));
                 }
             }
         }
     }
     runtimes.sort_by_key(|r| r.line);
-    Parsed {
-        version,
-        imports,
-        runtimes,
-        skipped_lines,
-    }
+    Parsed { version, imports, runtimes, skipped_lines }
 }
 
 fn read_runtime(
@@ -254,18 +215,12 @@ fn read_runtime(
 ) -> Runtime {
     let string = |key: &str| rt.get(key).and_then(Item::as_str).map(str::to_string);
     let options = rt.get("options").and_then(Item::as_table_like);
-    let binary_name = options
-        .and_then(|o| o.get("BinaryName"))
-        .and_then(Item::as_str)
-        .map(str::to_string);
-    let systemd_cgroup = options
-        .and_then(|o| o.get("SystemdCgroup"))
-        .and_then(Item::as_bool);
-    let pod_annotations = rt.get("pod_annotations").and_then(Item::as_array).map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect::<Vec<_>>()
-    });
+    let binary_name = options.and_then(|o| o.get("BinaryName")).and_then(Item::as_str).map(str::to_string);
+    let systemd_cgroup = options.and_then(|o| o.get("SystemdCgroup")).and_then(Item::as_bool);
+    let pod_annotations = rt
+        .get("pod_annotations")
+        .and_then(Item::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>());
     let span = item
         .span()
         .or_else(|| rt.iter().find_map(|(_, v)| v.span()))
@@ -273,11 +228,7 @@ fn read_runtime(
     let line = span.map(|s| line_of(raw, s.start)).unwrap_or(0);
     let runtime_type = string("runtime_type");
     let runtime_path = string("runtime_path");
-    let route = classify(
-        runtime_type.as_deref(),
-        runtime_path.as_deref(),
-        binary_name.as_deref(),
-    );
+    let route = classify(runtime_type.as_deref(), runtime_path.as_deref(), binary_name.as_deref());
     let status = match schema_problem(plugin_id, version) {
         Some(reason) => RuntimeStatus::Ignored { reason },
         None => RuntimeStatus::Active,
@@ -313,47 +264,24 @@ pub fn schema_problem(plugin_id: &str, version: Option<i64>) -> Option<String> {
 }
 
 /// Which way a runtime runs Wasm, from its fields alone.
-pub fn classify(
-    runtime_type: Option<&str>,
-    runtime_path: Option<&str>,
-    binary_name: Option<&str>,
-) -> Route {
+pub fn classify(runtime_type: Option<&str>, runtime_path: Option<&str>, binary_name: Option<&str>) -> Route {
     let rt = runtime_type.unwrap_or("");
-    let is_runc_shim = matches!(
-        rt,
-        "io.containerd.runc.v2" | "io.containerd.runc.v1" | "io.containerd.runtime.v1.linux"
-    );
+    let is_runc_shim =
+        matches!(rt, "io.containerd.runc.v2" | "io.containerd.runc.v1" | "io.containerd.runtime.v1.linux");
     if is_runc_shim {
         let base = binary_name.and_then(|b| b.rsplit('/').next()).unwrap_or("");
-        return if base == "crun" || base.starts_with("crun-") {
-            Route::Crun
-        } else {
-            Route::Other
-        };
+        return if base == "crun" || base.starts_with("crun-") { Route::Crun } else { Route::Other };
     }
     let shim_name = match runtime_path.filter(|p| !p.is_empty()) {
         Some(p) => p.rsplit('/').next().unwrap_or(p).to_string(),
         None if rt.starts_with('/') => rt.rsplit('/').next().unwrap_or(rt).to_string(),
         None => {
             let parts: Vec<&str> = rt.split('.').collect();
-            if parts.len() >= 2 {
-                parts[parts.len() - 2].to_string()
-            } else {
-                String::new()
-            }
+            if parts.len() >= 2 { parts[parts.len() - 2].to_string() } else { String::new() }
         }
     };
-    let name = shim_name
-        .strip_prefix("containerd-shim-")
-        .unwrap_or(&shim_name);
-    if crate::facts::WASM_SHIM_ENGINES
-        .iter()
-        .any(|e| name.starts_with(e))
-    {
-        Route::Shim
-    } else {
-        Route::Other
-    }
+    let name = shim_name.strip_prefix("containerd-shim-").unwrap_or(&shim_name);
+    if crate::facts::WASM_SHIM_ENGINES.iter().any(|e| name.starts_with(e)) { Route::Shim } else { Route::Other }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,16 +299,12 @@ pub struct Layout {
 }
 
 pub fn discover(host: &HostRoot, containerd: Option<&Process>) -> Layout {
-    let from_cmdline = containerd
-        .and_then(|p| config_flag(&p.cmdline))
-        .map(|path| {
-            (
-                path,
-                containerd
-                    .map(|p| format!("`--config` on containerd's command line (pid {})", p.pid))
-                    .unwrap_or_default(),
-            )
-        });
+    let from_cmdline = containerd.and_then(|p| config_flag(&p.cmdline)).map(|path| {
+        (
+            path,
+            containerd.map(|p| format!("`--config` on containerd's command line (pid {})", p.pid)).unwrap_or_default(),
+        )
+    });
     let rancher = |dir: &str, dist: Distribution| -> Layout {
         let v3 = format!("{dir}/config-v3.toml.tmpl");
         let v2 = format!("{dir}/config.toml.tmpl");
@@ -397,9 +321,7 @@ pub fn discover(host: &HostRoot, containerd: Option<&Process>) -> Layout {
         Layout {
             distribution: Distribution::Microk8s,
             main_path: MICROK8S_RENDERED.into(),
-            main_reason:
-                "MicroK8s renders it from `containerd-template.toml` at every containerd start"
-                    .into(),
+            main_reason: "MicroK8s renders it from `containerd-template.toml` at every containerd start".into(),
             template: Some(MICROK8S_TEMPLATE.into()),
             edit_path: MICROK8S_TEMPLATE.into(),
         }
@@ -426,11 +348,7 @@ pub fn discover(host: &HostRoot, containerd: Option<&Process>) -> Layout {
     };
     match from_cmdline {
         Some((path, reason)) if path != layout.main_path => Layout {
-            edit_path: if layout.template.is_some() {
-                layout.edit_path
-            } else {
-                path.clone()
-            },
+            edit_path: if layout.template.is_some() { layout.edit_path } else { path.clone() },
             main_path: path,
             main_reason: reason,
             ..layout
@@ -454,17 +372,10 @@ fn config_flag(cmdline: &[String]) -> Option<String> {
 }
 
 /// Read the layout's files: the main file with its imports (in containerd's order) and the template.
-pub fn collect(
-    host: &HostRoot,
-    layout: &Layout,
-    containerd_major: Option<u64>,
-) -> ContainerdConfig {
+pub fn collect(host: &HostRoot, layout: &Layout, containerd_major: Option<u64>) -> ContainerdConfig {
     let mut files = Vec::new();
     load_with_imports(host, &layout.main_path, FileRole::Main, &mut files);
-    let template = layout
-        .template
-        .as_ref()
-        .map(|p| load_file(host, p, FileRole::Template));
+    let template = layout.template.as_ref().map(|p| load_file(host, p, FileRole::Template));
     if containerd_major == Some(1) {
         for f in &mut files {
             mark_v3_ids_unknown_to_1x(f);
@@ -486,15 +397,9 @@ pub fn collect(
 /// containerd 1.x has no `io.containerd.cri.v1.runtime` plugin: such tables are never read there.
 /// (containerd 2.x migrates older files and is not known to drop them, so it is not flagged.)
 fn mark_v3_ids_unknown_to_1x(file: &mut ConfigFile) {
-    for r in file
-        .runtimes
-        .iter_mut()
-        .filter(|r| r.plugin_id == PLUGIN_V3)
-    {
+    for r in file.runtimes.iter_mut().filter(|r| r.plugin_id == PLUGIN_V3) {
         r.status = RuntimeStatus::Ignored {
-            reason: format!(
-                "containerd 1.x has no `{PLUGIN_V3}` plugin (it is containerd 2.x's); use `{PLUGIN_V2}`"
-            ),
+            reason: format!("containerd 1.x has no `{PLUGIN_V3}` plugin (it is containerd 2.x's); use `{PLUGIN_V2}`"),
         };
     }
 }
@@ -506,21 +411,10 @@ fn load_with_imports(host: &HostRoot, path: &str, role: FileRole, out: &mut Vec<
     let file = load_file(host, path, role);
     let imports = file.imports.clone();
     out.push(file);
-    let dir = path
-        .rsplit_once('/')
-        .map(|(d, _)| d)
-        .filter(|d| !d.is_empty())
-        .unwrap_or("/");
+    let dir = path.rsplit_once('/').map(|(d, _)| d).filter(|d| !d.is_empty()).unwrap_or("/");
     for pattern in imports {
-        let full = if pattern.starts_with('/') {
-            pattern.clone()
-        } else {
-            format!("{dir}/{pattern}")
-        };
-        let role = || FileRole::Import {
-            from: path.to_string(),
-            pattern: pattern.clone(),
-        };
+        let full = if pattern.starts_with('/') { pattern.clone() } else { format!("{dir}/{pattern}") };
+        let role = || FileRole::Import { from: path.to_string(), pattern: pattern.clone() };
         if full.contains(['*', '?', '[']) {
             for p in host.glob(&full) {
                 load_with_imports(host, &p, role(), out);
@@ -532,8 +426,7 @@ fn load_with_imports(host: &HostRoot, path: &str, role: FileRole, out: &mut Vec<
 }
 
 pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
-    let template =
-        matches!(role, FileRole::Template) || path.ends_with(".tmpl") || path.ends_with(".gtpl");
+    let template = matches!(role, FileRole::Template) || path.ends_with(".tmpl") || path.ends_with(".gtpl");
     let mut file = ConfigFile {
         path: path.to_string(),
         role,
@@ -553,11 +446,7 @@ pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
             return file;
         }
         Err(e) => {
-            let reason = if on_disk.is_dir() {
-                "it is a directory, not a file".to_string()
-            } else {
-                e.to_string()
-            };
+            let reason = if on_disk.is_dir() { "it is a directory, not a file".to_string() } else { e.to_string() };
             file.state = FileState::Unreadable { reason };
             return file;
         }
@@ -565,9 +454,7 @@ pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
     file.generated_header = text
         .lines()
         .take(5)
-        .find(|l| {
-            l.starts_with('#') && (l.contains("DO NOT EDIT") || l.contains("k0s_managed=true"))
-        })
+        .find(|l| l.starts_with('#') && (l.contains("DO NOT EDIT") || l.contains("k0s_managed=true")))
         .map(|l| l.trim().to_string());
     file.renders_detected_runtimes =
         template && (text.contains("template \"base\"") || text.contains(".ExtraRuntimes"));
@@ -578,31 +465,18 @@ pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
             file.runtimes = p.runtimes;
             file.template_lines_skipped = p.skipped_lines;
         }
-        Err(m) => {
-            file.state = FileState::Malformed {
-                line: m.line,
-                column: m.column,
-                message: m.message,
-            }
-        }
+        Err(m) => file.state = FileState::Malformed { line: m.line, column: m.column, message: m.message },
     }
     file
 }
 
 /// The runtimes containerd ends up with. containerd 1.x replaces a whole plugin section with an
 /// import's; 2.x deep-merges. Unknown version: a `version = 3` main file means 2.x, else 1.x.
-fn merge_runtimes(
-    files: &[ConfigFile],
-    template: Option<&ConfigFile>,
-    major: Option<u64>,
-) -> Vec<Runtime> {
+fn merge_runtimes(files: &[ConfigFile], template: Option<&ConfigFile>, major: Option<u64>) -> Vec<Runtime> {
     let main_parsed = files.first().filter(|f| f.state == FileState::Parsed);
     let Some(main) = main_parsed else {
         // Nothing rendered yet (k3s never started, an offline image): the template is what will be.
-        return template
-            .filter(|t| t.state == FileState::Parsed)
-            .map(|t| t.runtimes.clone())
-            .unwrap_or_default();
+        return template.filter(|t| t.state == FileState::Parsed).map(|t| t.runtimes.clone()).unwrap_or_default();
     };
     let replaces = major.map(|m| m < 2).unwrap_or(main.effective_version() < 3);
     let mut merged: Vec<Runtime> = Vec::new();
@@ -611,16 +485,15 @@ fn merge_runtimes(
             let sections: Vec<&str> = file.runtimes.iter().map(|r| r.plugin_id.as_str()).collect();
             for r in merged.iter_mut() {
                 if sections.contains(&r.plugin_id.as_str()) && r.status == RuntimeStatus::Active {
-                    r.status = RuntimeStatus::Dropped {
-                        by: file.path.clone(),
-                    };
+                    r.status = RuntimeStatus::Dropped { by: file.path.clone() };
                 }
             }
         }
         for r in &file.runtimes {
-            if let Some(existing) = merged.iter_mut().find(|m| {
-                m.name == r.name && m.plugin_id == r.plugin_id && m.status == RuntimeStatus::Active
-            }) {
+            if let Some(existing) = merged
+                .iter_mut()
+                .find(|m| m.name == r.name && m.plugin_id == r.plugin_id && m.status == RuntimeStatus::Active)
+            {
                 if !replaces {
                     *existing = overlay(existing, r);
                     continue;
@@ -634,28 +507,15 @@ fn merge_runtimes(
 
 /// Field-wise override, as containerd 2.x's deep merge does.
 fn overlay(base: &Runtime, top: &Runtime) -> Runtime {
-    let runtime_type = top
-        .runtime_type
-        .clone()
-        .or_else(|| base.runtime_type.clone());
-    let runtime_path = top
-        .runtime_path
-        .clone()
-        .or_else(|| base.runtime_path.clone());
+    let runtime_type = top.runtime_type.clone().or_else(|| base.runtime_type.clone());
+    let runtime_path = top.runtime_path.clone().or_else(|| base.runtime_path.clone());
     let binary_name = top.binary_name.clone().or_else(|| base.binary_name.clone());
     Runtime {
-        route: classify(
-            runtime_type.as_deref(),
-            runtime_path.as_deref(),
-            binary_name.as_deref(),
-        ),
+        route: classify(runtime_type.as_deref(), runtime_path.as_deref(), binary_name.as_deref()),
         runtime_type,
         runtime_path,
         binary_name,
-        pod_annotations: top
-            .pod_annotations
-            .clone()
-            .or_else(|| base.pod_annotations.clone()),
+        pod_annotations: top.pod_annotations.clone().or_else(|| base.pod_annotations.clone()),
         systemd_cgroup: top.systemd_cgroup.or(base.systemd_cgroup),
         ..top.clone()
     }
@@ -678,10 +538,7 @@ mod tests {
         let p = parse("/etc/containerd/config.toml", text, false).unwrap();
         assert_eq!(p.version, Some(2));
         let r = &p.runtimes[0];
-        assert_eq!(
-            (r.name.as_str(), r.line, &r.route),
-            ("crun", 2, &Route::Crun)
-        );
+        assert_eq!((r.name.as_str(), r.line, &r.route), ("crun", 2, &Route::Crun));
         assert_eq!(r.binary_name.as_deref(), Some("/usr/local/bin/crun"));
         assert_eq!(r.systemd_cgroup, Some(true));
         assert_eq!(r.status, RuntimeStatus::Active);
@@ -706,7 +563,8 @@ mod tests {
 
     #[test]
     fn template_duplicate_branches_are_skipped_not_fatal() {
-        let text = "{{ if .A }}\n[plugins.a]\n  x = 1\n{{ else }}\n[plugins.a]\n  x = 2\n{{ end }}\noom = -999{{if .B}}\n";
+        let text =
+            "{{ if .A }}\n[plugins.a]\n  x = 1\n{{ else }}\n[plugins.a]\n  x = 2\n{{ end }}\noom = -999{{if .B}}\n";
         let p = parse("/t.tmpl", text, true).unwrap();
         assert!(p.skipped_lines.contains(&5), "{:?}", p.skipped_lines);
         assert!(p.skipped_lines.contains(&8), "{:?}", p.skipped_lines);
@@ -714,61 +572,27 @@ mod tests {
 
     #[test]
     fn classify_routes() {
-        assert_eq!(
-            classify(Some("io.containerd.wasmedge.v1"), None, None),
-            Route::Shim
-        );
-        assert_eq!(
-            classify(Some("io.containerd.spin-v0-3-0.v1"), None, None),
-            Route::Shim
-        );
-        assert_eq!(
-            classify(Some("/opt/kwasm/bin/containerd-shim-spin-v1"), None, None),
-            Route::Shim
-        );
-        assert_eq!(
-            classify(
-                Some("io.containerd.runc.v2"),
-                None,
-                Some("/usr/bin/crun-wasm")
-            ),
-            Route::Crun
-        );
-        assert_eq!(
-            classify(Some("io.containerd.runc.v2"), None, Some("/usr/bin/runc")),
-            Route::Other
-        );
-        assert_eq!(
-            classify(Some("io.containerd.kata.v2"), None, None),
-            Route::Other
-        );
-        assert_eq!(
-            classify(Some("io.containerd.runsc.v1"), None, None),
-            Route::Other
-        );
+        assert_eq!(classify(Some("io.containerd.wasmedge.v1"), None, None), Route::Shim);
+        assert_eq!(classify(Some("io.containerd.spin-v0-3-0.v1"), None, None), Route::Shim);
+        assert_eq!(classify(Some("/opt/kwasm/bin/containerd-shim-spin-v1"), None, None), Route::Shim);
+        assert_eq!(classify(Some("io.containerd.runc.v2"), None, Some("/usr/bin/crun-wasm")), Route::Crun);
+        assert_eq!(classify(Some("io.containerd.runc.v2"), None, Some("/usr/bin/runc")), Route::Other);
+        assert_eq!(classify(Some("io.containerd.kata.v2"), None, None), Route::Other);
+        assert_eq!(classify(Some("io.containerd.runsc.v1"), None, None), Route::Other);
     }
 
     #[test]
     fn schema_mismatch_is_flagged() {
         let text = "version = 3\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]\n  runtime_type = \"io.containerd.wasmedge.v1\"\n";
         let p = parse("/c.toml", text, false).unwrap();
-        assert!(matches!(
-            p.runtimes[0].status,
-            RuntimeStatus::Ignored { .. }
-        ));
+        assert!(matches!(p.runtimes[0].status, RuntimeStatus::Ignored { .. }));
     }
 
     #[test]
     fn config_flag_forms() {
         let v = |a: &[&str]| config_flag(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(
-            v(&["containerd", "-c", "/x.toml"]).as_deref(),
-            Some("/x.toml")
-        );
-        assert_eq!(
-            v(&["containerd", "--config=/y.toml"]).as_deref(),
-            Some("/y.toml")
-        );
+        assert_eq!(v(&["containerd", "-c", "/x.toml"]).as_deref(), Some("/x.toml"));
+        assert_eq!(v(&["containerd", "--config=/y.toml"]).as_deref(), Some("/y.toml"));
         assert_eq!(v(&["containerd"]), None);
     }
 }

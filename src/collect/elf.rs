@@ -27,9 +27,7 @@ pub fn classify(head: &[u8]) -> BinaryKind {
         2 => u16::from_be_bytes([head[18], head[19]]),
         _ => u16::from_le_bytes([head[18], head[19]]),
     };
-    BinaryKind::Elf {
-        machine: machine_name(raw).to_string(),
-    }
+    BinaryKind::Elf { machine: machine_name(raw).to_string() }
 }
 
 /// `e_machine` values, named as `uname -m` names the CPU.
@@ -72,24 +70,9 @@ mod tests {
 
     #[test]
     fn machines() {
-        assert_eq!(
-            classify(&header(62)),
-            BinaryKind::Elf {
-                machine: "x86_64".into()
-            }
-        );
-        assert_eq!(
-            classify(&header(183)),
-            BinaryKind::Elf {
-                machine: "aarch64".into()
-            }
-        );
-        assert_eq!(
-            classify(b"#!/bin/sh\necho"),
-            BinaryKind::Script {
-                interpreter: "/bin/sh".into()
-            }
-        );
+        assert_eq!(classify(&header(62)), BinaryKind::Elf { machine: "x86_64".into() });
+        assert_eq!(classify(&header(183)), BinaryKind::Elf { machine: "aarch64".into() });
+        assert_eq!(classify(b"#!/bin/sh\necho"), BinaryKind::Script { interpreter: "/bin/sh".into() });
         assert_eq!(classify(b"hello"), BinaryKind::Other);
         assert!(runs_on("x86_64", "x86_64"));
         assert!(!runs_on("aarch64", "x86_64"));
@@ -98,9 +81,7 @@ mod tests {
     #[test]
     fn reads_the_running_test_binary() {
         let exe = std::env::current_exe().unwrap();
-        let BinaryKind::Elf { machine } = inspect(&exe) else {
-            panic!("not ELF")
-        };
+        let BinaryKind::Elf { machine } = inspect(&exe) else { panic!("not ELF") };
         assert_eq!(machine, std::env::consts::ARCH);
     }
 }

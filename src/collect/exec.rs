@@ -41,10 +41,8 @@ pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, E
         .process_group(0)
         .spawn()
         .map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
-    let readers = [
-        child.stdout.take().map(|s| read_capped(Box::new(s))),
-        child.stderr.take().map(|s| read_capped(Box::new(s))),
-    ];
+    let readers =
+        [child.stdout.take().map(|s| read_capped(Box::new(s))), child.stderr.take().map(|s| read_capped(Box::new(s)))];
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_micros(200);
     let status = loop {
@@ -70,11 +68,7 @@ pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, E
     if let Some(sig) = status.signal() {
         return Err(ExecError::Signal(shown, sig));
     }
-    Ok(Output {
-        stdout: out,
-        stderr: err,
-        code: status.code(),
-    })
+    Ok(Output { stdout: out, stderr: err, code: status.code() })
 }
 
 fn read_capped(stream: Box<dyn Read + Send>) -> std::thread::JoinHandle<String> {

@@ -95,22 +95,14 @@ impl HostRoot {
     /// Expand a glob of node paths; results are node paths, sorted.
     pub fn glob(&self, pattern: &str) -> Vec<String> {
         let root = self.root.to_string_lossy();
-        let base = if root.ends_with('/') {
-            root.trim_end_matches('/').to_string()
-        } else {
-            root.to_string()
-        };
+        let base = if root.ends_with('/') { root.trim_end_matches('/').to_string() } else { root.to_string() };
         let full = format!("{}{}", glob::Pattern::escape(&base), pattern);
         let Ok(paths) = glob::glob(&full) else {
             return Vec::new();
         };
         let mut out: Vec<String> = paths
             .filter_map(Result::ok)
-            .filter_map(|p| {
-                p.strip_prefix(&self.root)
-                    .ok()
-                    .map(|rel| format!("/{}", rel.to_string_lossy()))
-            })
+            .filter_map(|p| p.strip_prefix(&self.root).ok().map(|rel| format!("/{}", rel.to_string_lossy())))
             .collect();
         out.sort();
         out
@@ -118,10 +110,7 @@ impl HostRoot {
 }
 
 fn components(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 /// Whether a file has any execute bit set.
@@ -145,10 +134,7 @@ mod tests {
         std::os::unix::fs::symlink("crun", dir.path().join("usr/bin/crun-wasm")).unwrap();
         assert_eq!(host.canonical("/usr/bin/crun"), "/usr/lib/crun/crun");
         assert_eq!(host.canonical("/usr/bin/crun-wasm"), "/usr/lib/crun/crun");
-        assert_eq!(
-            host.resolve("/usr/bin/crun"),
-            dir.path().join("usr/lib/crun/crun")
-        );
+        assert_eq!(host.resolve("/usr/bin/crun"), dir.path().join("usr/lib/crun/crun"));
         assert_eq!(host.canonical("/../../etc/passwd"), "/etc/passwd");
     }
 

@@ -12,10 +12,7 @@ pub const ENGINE_LIBRARIES: &[(&str, &str)] = &[
 ];
 
 pub fn library_for_handler(handler: &str) -> Option<&'static str> {
-    ENGINE_LIBRARIES
-        .iter()
-        .find(|(h, _)| *h == handler)
-        .map(|(_, l)| *l)
+    ENGINE_LIBRARIES.iter().find(|(h, _)| *h == handler).map(|(_, l)| *l)
 }
 
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -59,32 +56,17 @@ fn read_conf(host: &HostRoot, path: &str, depth: usize, dirs: &mut Vec<String>) 
         if line.is_empty() {
             continue;
         }
-        if let Some(pattern) = line
-            .strip_prefix("include")
-            .filter(|r| r.starts_with(char::is_whitespace))
-        {
+        if let Some(pattern) = line.strip_prefix("include").filter(|r| r.starts_with(char::is_whitespace)) {
             for p in pattern.split_whitespace() {
-                let full = if p.starts_with('/') {
-                    p.to_string()
-                } else {
-                    format!("{base}/{p}")
-                };
+                let full = if p.starts_with('/') { p.to_string() } else { format!("{base}/{p}") };
                 for file in host.glob(&full) {
                     read_conf(host, &file, depth + 1, dirs);
                 }
             }
         } else if line.starts_with('/') {
             // `dir` or the old `dir=TYPE` form; several may share a line.
-            for d in line
-                .split([' ', '\t', ',', ':'])
-                .filter(|d| d.starts_with('/'))
-            {
-                let d = d
-                    .split('=')
-                    .next()
-                    .unwrap_or(d)
-                    .trim_end_matches('/')
-                    .to_string();
+            for d in line.split([' ', '\t', ',', ':']).filter(|d| d.starts_with('/')) {
+                let d = d.split('=').next().unwrap_or(d).trim_end_matches('/').to_string();
                 if !dirs.contains(&d) {
                     dirs.push(d);
                 }
@@ -95,9 +77,7 @@ fn read_conf(host: &HostRoot, path: &str, depth: usize, dirs: &mut Vec<String>) 
 
 /// The first directory holding `soname` (as the node sees the path), if any.
 pub fn find(host: &HostRoot, dirs: &[String], soname: &str) -> Option<String> {
-    dirs.iter()
-        .map(|d| format!("{d}/{soname}"))
-        .find(|p| host.is_file(p))
+    dirs.iter().map(|d| format!("{d}/{soname}")).find(|p| host.is_file(p))
 }
 
 #[cfg(test)]
@@ -109,36 +89,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let host = HostRoot::new(d.path());
         std::fs::create_dir_all(d.path().join("etc/ld.so.conf.d")).unwrap();
-        std::fs::write(
-            d.path().join("etc/ld.so.conf"),
-            "include /etc/ld.so.conf.d/*.conf\n",
-        )
-        .unwrap();
-        std::fs::write(
-            d.path().join("etc/ld.so.conf.d/libc.conf"),
-            "# libc default\n/usr/local/lib\n",
-        )
-        .unwrap();
-        std::fs::write(
-            d.path().join("etc/ld.so.conf.d/wasmedge.conf"),
-            "/opt/wasmedge/lib/\n",
-        )
-        .unwrap();
+        std::fs::write(d.path().join("etc/ld.so.conf"), "include /etc/ld.so.conf.d/*.conf\n").unwrap();
+        std::fs::write(d.path().join("etc/ld.so.conf.d/libc.conf"), "# libc default\n/usr/local/lib\n").unwrap();
+        std::fs::write(d.path().join("etc/ld.so.conf.d/wasmedge.conf"), "/opt/wasmedge/lib/\n").unwrap();
         let dirs = search_dirs(&host, "x86_64");
-        assert_eq!(
-            &dirs[..3],
-            [
-                "/usr/local/lib",
-                "/opt/wasmedge/lib",
-                "/lib/x86_64-linux-gnu"
-            ]
-        );
+        assert_eq!(&dirs[..3], ["/usr/local/lib", "/opt/wasmedge/lib", "/lib/x86_64-linux-gnu"]);
         std::fs::create_dir_all(d.path().join("opt/wasmedge/lib")).unwrap();
         std::fs::write(d.path().join("opt/wasmedge/lib/libwasmedge.so.0"), "").unwrap();
-        assert_eq!(
-            find(&host, &dirs, "libwasmedge.so.0").as_deref(),
-            Some("/opt/wasmedge/lib/libwasmedge.so.0")
-        );
+        assert_eq!(find(&host, &dirs, "libwasmedge.so.0").as_deref(), Some("/opt/wasmedge/lib/libwasmedge.so.0"));
         assert_eq!(find(&host, &dirs, "libwasmtime.so"), None);
     }
 }

@@ -27,21 +27,17 @@ pub struct CollectOptions {
 pub fn collect(opts: &CollectOptions) -> Facts {
     let started = Instant::now();
     let host = host::HostRoot::new(&opts.host_root);
-    let node_name = opts.node_name.clone().or_else(|| {
-        host.read_to_string("/etc/hostname")
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    });
+    let node_name = opts
+        .node_name
+        .clone()
+        .or_else(|| host.read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
     let node = if opts.node {
         let node_opts = node::NodeOptions {
             host: host.clone(),
             exec_timeout: opts.exec_timeout,
             arch: std::env::consts::ARCH.to_string(),
         };
-        with_timeout("node", opts.source_timeout, move || {
-            node::collect(&node_opts)
-        })
+        with_timeout("node", opts.source_timeout, move || node::collect(&node_opts))
     } else {
         Fact::unavailable(MissingKind::NotRequested, "left out with `--no-node`")
     };
@@ -58,53 +54,32 @@ pub fn collect(opts: &CollectOptions) -> Facts {
 
 /// Run a source on its own thread; past the timeout its result is abandoned (the thread's own
 /// external commands carry shorter timeouts, so it does not linger long).
-fn with_timeout<T: Send + 'static>(
-    name: &str,
-    timeout: Duration,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Fact<T> {
+fn with_timeout<T: Send + 'static>(name: &str, timeout: Duration, f: impl FnOnce() -> T + Send + 'static) -> Fact<T> {
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("collect-{name}"))
-        .spawn(move || {
-            let _ = tx.send(f());
-        });
+    let spawned = std::thread::Builder::new().name(format!("collect-{name}")).spawn(move || {
+        let _ = tx.send(f());
+    });
     if let Err(e) = spawned {
-        return Fact::unavailable(
-            MissingKind::Failed,
-            format!("could not start the {name} collector: {e}"),
-        );
+        return Fact::unavailable(MissingKind::Failed, format!("could not start the {name} collector: {e}"));
     }
     match rx.recv_timeout(timeout) {
         Ok(v) => Fact::Collected(v),
         Err(mpsc::RecvTimeoutError::Timeout) => Fact::unavailable(
             MissingKind::Timeout,
-            format!(
-                "the {name} source did not finish within {}s",
-                timeout.as_secs_f32()
-            ),
+            format!("the {name} source did not finish within {}s", timeout.as_secs_f32()),
         ),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Fact::unavailable(
-            MissingKind::Failed,
-            format!("the {name} collector stopped without a result"),
-        ),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Fact::unavailable(MissingKind::Failed, format!("the {name} collector stopped without a result"))
+        }
     }
 }
 
 /// `2026-11-24T10:00:00Z` for a time, without a date library.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Today's date as `YYYY-MM-DD` (UTC), for suppression expiry.
@@ -139,9 +114,8 @@ mod tests {
 
     #[test]
     fn slow_source_times_out() {
-        let f: Fact<()> = with_timeout("slow", Duration::from_millis(50), || {
-            std::thread::sleep(Duration::from_secs(2))
-        });
+        let f: Fact<()> =
+            with_timeout("slow", Duration::from_millis(50), || std::thread::sleep(Duration::from_secs(2)));
         assert!(matches!(f, Fact::Unavailable(m) if m.kind == MissingKind::Timeout));
     }
 }

@@ -8,20 +8,15 @@ use super::containerd_config::{self, Layout};
 use super::host::{HostRoot, is_executable};
 use super::{elf, exec, ldso, procfs, versions};
 use crate::facts::{
-    BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion,
-    Distribution, Fact, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route,
-    ShimResolution, Tool, WasmEdge,
+    BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact, Kubelet,
+    Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution, Tool, WasmEdge,
 };
 
 /// The PATH containerd gets from systemd when its own environment cannot be read.
 pub const STANDARD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Installer directories that containerd does not search unless they are on its PATH.
-const INSTALLER_DIRS: &[&str] = &[
-    "/opt/kwasm/bin",
-    "/opt/rcm/bin",
-    "/var/snap/microk8s/common/kwasm/bin",
-];
+const INSTALLER_DIRS: &[&str] = &["/opt/kwasm/bin", "/opt/rcm/bin", "/var/snap/microk8s/common/kwasm/bin"];
 
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
@@ -40,22 +35,13 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         let containerd = s.spawn(|| {
             let exe = process.collected().and_then(|p| p.exe.clone());
             let dirs = containerd_dirs(&layout);
-            let candidates = exe
-                .into_iter()
-                .chain(dirs.iter().map(|d| format!("{d}/containerd")));
-            find_file(host, candidates)
-                .map(|p| run_tool(opts, &p, &["--version"], versions::parse_containerd))
+            let candidates = exe.into_iter().chain(dirs.iter().map(|d| format!("{d}/containerd")));
+            find_file(host, candidates).map(|p| run_tool(opts, &p, &["--version"], versions::parse_containerd))
         });
         let wasmedge = s.spawn(|| {
-            let mut candidates: Vec<String> =
-                path_dirs.iter().map(|d| format!("{d}/wasmedge")).collect();
-            candidates.extend(
-                home_dirs(host)
-                    .into_iter()
-                    .map(|h| format!("{h}/.wasmedge/bin/wasmedge")),
-            );
-            find_file(host, candidates)
-                .map(|p| run_tool(opts, &p, &["--version"], versions::parse_wasmedge))
+            let mut candidates: Vec<String> = path_dirs.iter().map(|d| format!("{d}/wasmedge")).collect();
+            candidates.extend(home_dirs(host).into_iter().map(|h| format!("{h}/.wasmedge/bin/wasmedge")));
+            find_file(host, candidates).map(|p| run_tool(opts, &p, &["--version"], versions::parse_wasmedge))
         });
         let containerd_binary = containerd.join().ok().flatten();
         let major = containerd_binary
@@ -72,46 +58,25 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
     for (_, soname) in ldso::ENGINE_LIBRARIES {
         found.insert(soname.to_string(), ldso::find(host, &lib_dirs, soname));
     }
-    let wasmedge_lib = found
-        .get("libwasmedge.so.0")
-        .cloned()
-        .flatten()
-        .or_else(|| {
-            find_file(
-                host,
-                home_dirs(host)
-                    .into_iter()
-                    .map(|h| format!("{h}/.wasmedge/lib/libwasmedge.so.0")),
-            )
-        });
+    let wasmedge_lib = found.get("libwasmedge.so.0").cloned().flatten().or_else(|| {
+        find_file(host, home_dirs(host).into_iter().map(|h| format!("{h}/.wasmedge/lib/libwasmedge.so.0")))
+    });
 
     let containerd_path = process.collected().and_then(|p| p.path_env.clone());
     let (crun, shims) = std::thread::scope(|s| {
         let crun = s.spawn(|| collect_crun(opts, &config, &path_dirs, containerd_path.as_deref()));
         let shims = s.spawn(|| collect_shims(opts, &config, process.collected(), &layout));
-        (
-            crun.join().unwrap_or_default(),
-            shims.join().unwrap_or_default(),
-        )
+        (crun.join().unwrap_or_default(), shims.join().unwrap_or_default())
     });
     let kubelet = collect_kubelet(host, &config);
 
     NodeFacts {
         arch: opts.arch.clone(),
         containerd_config: config,
-        containerd: ContainerdHost {
-            process,
-            binary: containerd_binary,
-        },
+        containerd: ContainerdHost { process, binary: containerd_binary },
         crun,
-        libraries: Libraries {
-            search_dirs: lib_dirs,
-            found,
-        },
-        wasmedge: WasmEdge {
-            cli: wasmedge_cli,
-            library: wasmedge_lib,
-        },
+        libraries: Libraries { search_dirs: lib_dirs, found },
+        wasmedge: WasmEdge { cli: wasmedge_cli, library: wasmedge_lib },
         shims,
         kubelet,
     }
@@ -137,10 +102,8 @@ fn containerd_dirs(layout: &Layout) -> Vec<String> {
 fn home_dirs(host: &HostRoot) -> Vec<String> {
     let mut homes = vec!["/root".to_string()];
     if let Ok(entries) = std::fs::read_dir(host.join("/home")) {
-        let mut more: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| format!("/home/{}", e.file_name().to_string_lossy()))
-            .collect();
+        let mut more: Vec<String> =
+            entries.filter_map(Result::ok).map(|e| format!("/home/{}", e.file_name().to_string_lossy())).collect();
         more.sort();
         homes.extend(more);
     }
@@ -151,20 +114,11 @@ fn find_file(host: &HostRoot, candidates: impl IntoIterator<Item = String>) -> O
     candidates.into_iter().find(|p| host.is_file(p))
 }
 
-fn run_tool(
-    opts: &NodeOptions,
-    path: &str,
-    args: &[&str],
-    parse: fn(&str) -> Option<String>,
-) -> Tool {
+fn run_tool(opts: &NodeOptions, path: &str, args: &[&str], parse: fn(&str) -> Option<String>) -> Tool {
     let out = exec::run(&opts.host.resolve(path), args, opts.exec_timeout);
     let (version, output) = match out {
         Ok(o) => {
-            let text = if o.stdout.trim().is_empty() {
-                o.stderr
-            } else {
-                o.stdout
-            };
+            let text = if o.stdout.trim().is_empty() { o.stderr } else { o.stdout };
             let first = text.lines().next().map(str::to_string);
             match parse(&text) {
                 Some(v) => (Fact::Collected(v), first),
@@ -183,11 +137,7 @@ fn run_tool(
         }
         Err(e) => (exec_failure(e), None),
     };
-    Tool {
-        path: path.to_string(),
-        version,
-        output,
-    }
+    Tool { path: path.to_string(), version, output }
 }
 
 fn exec_failure<T>(e: exec::ExecError) -> Fact<T> {
@@ -211,25 +161,13 @@ fn collect_crun(
     let mut found: Vec<(String, CrunOrigin)> = Vec::new();
     for r in config.runtimes.iter().filter(|r| r.route == Route::Crun) {
         if let Some(b) = &r.binary_name {
-            found.push((
-                b.clone(),
-                CrunOrigin::BinaryName {
-                    runtime: r.name.clone(),
-                    location: r.location(),
-                },
-            ));
+            found.push((b.clone(), CrunOrigin::BinaryName { runtime: r.name.clone(), location: r.location() }));
         }
     }
-    let mut dirs: Vec<String> = containerd_path
-        .map(|p| p.split(':').map(String::from).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<String> = containerd_path.map(|p| p.split(':').map(String::from).collect()).unwrap_or_default();
     dirs.extend(path_dirs.iter().cloned());
     for name in ["crun", "crun-wasm"] {
-        if let Some(p) = dirs
-            .iter()
-            .map(|d| format!("{d}/{name}"))
-            .find(|p| host.is_file(p))
-        {
+        if let Some(p) = dirs.iter().map(|d| format!("{d}/{name}")).find(|p| host.is_file(p)) {
             found.push((p, CrunOrigin::Path));
         }
     }
@@ -253,17 +191,10 @@ fn collect_crun(
         });
     }
     let versions: Vec<Fact<CrunVersion>> = std::thread::scope(|s| {
-        let handles: Vec<_> = binaries
-            .iter()
-            .map(|b| s.spawn(move || crun_version(opts, b)))
-            .collect();
+        let handles: Vec<_> = binaries.iter().map(|b| s.spawn(move || crun_version(opts, b))).collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Fact::unavailable(MissingKind::Failed, "collector thread failed")
-                })
-            })
+            .map(|h| h.join().unwrap_or_else(|_| Fact::unavailable(MissingKind::Failed, "collector thread failed")))
             .collect()
     });
     for (b, v) in binaries.iter_mut().zip(versions) {
@@ -274,22 +205,12 @@ fn collect_crun(
 
 fn crun_version(opts: &NodeOptions, b: &CrunBinary) -> Fact<CrunVersion> {
     if !b.exists {
-        return Fact::unavailable(
-            MissingKind::NotFound,
-            format!("`{}` does not exist", b.path),
-        );
+        return Fact::unavailable(MissingKind::NotFound, format!("`{}` does not exist", b.path));
     }
     if !b.executable {
-        return Fact::unavailable(
-            MissingKind::PermissionDenied,
-            format!("`{}` is not executable", b.path),
-        );
+        return Fact::unavailable(MissingKind::PermissionDenied, format!("`{}` is not executable", b.path));
     }
-    match exec::run(
-        &opts.host.resolve(&b.path),
-        &["--version"],
-        opts.exec_timeout,
-    ) {
+    match exec::run(&opts.host.resolve(&b.path), &["--version"], opts.exec_timeout) {
         Ok(o) => match versions::parse_crun(&o.stdout) {
             Some(v) => Fact::Collected(v),
             None => Fact::unavailable(
@@ -297,9 +218,7 @@ fn crun_version(opts: &NodeOptions, b: &CrunBinary) -> Fact<CrunVersion> {
                 format!(
                     "`{} --version` exited {} without a `crun version` line: `{}`",
                     b.path,
-                    o.code
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "abnormally".into()),
+                    o.code.map(|c| c.to_string()).unwrap_or_else(|| "abnormally".into()),
                     first_line(&o.stdout, &o.stderr)
                 ),
             ),
@@ -309,17 +228,8 @@ fn crun_version(opts: &NodeOptions, b: &CrunBinary) -> Fact<CrunVersion> {
 }
 
 fn first_line(stdout: &str, stderr: &str) -> String {
-    let text = if stdout.trim().is_empty() {
-        stderr
-    } else {
-        stdout
-    };
-    text.lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect()
+    let text = if stdout.trim().is_empty() { stderr } else { stdout };
+    text.lines().next().unwrap_or("").chars().take(200).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,10 +269,7 @@ fn collect_shims(
             if binary.starts_with('/') {
                 res.searched.push(binary.clone());
             } else if r.runtime_type.as_deref().is_some_and(|t| t.contains('/')) {
-                res.invalid = Some(format!(
-                    "invalid runtime name `{}`: a path must be absolute",
-                    res.runtime_type
-                ));
+                res.invalid = Some(format!("invalid runtime name `{}`: a path must be absolute", res.runtime_type));
             } else {
                 if let Some(cwd) = process.and_then(|p| p.cwd.as_deref()) {
                     res.searched.push(join(cwd, &binary));
@@ -372,9 +279,7 @@ fn collect_shims(
                 }
                 let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
                     Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
-                    None => containerd_dirs(layout)
-                        .into_iter()
-                        .find(|d| host.is_file(&format!("{d}/containerd"))),
+                    None => containerd_dirs(layout).into_iter().find(|d| host.is_file(&format!("{d}/containerd"))),
                 };
                 if let Some(d) = exe_dir {
                     let p = join(&d, &binary);
@@ -385,21 +290,16 @@ fn collect_shims(
             }
             res.resolved = res.searched.iter().find(|p| host.is_file(p)).cloned();
             let base = binary.rsplit('/').next().unwrap_or(&binary).to_string();
-            let mut elsewhere: Vec<String> =
-                INSTALLER_DIRS.iter().map(|d| join(d, &base)).collect();
+            let mut elsewhere: Vec<String> = INSTALLER_DIRS.iter().map(|d| join(d, &base)).collect();
             elsewhere.extend(r.binary_name.clone());
             res.found_elsewhere = elsewhere
                 .into_iter()
-                .filter(|p| {
-                    Some(p) != res.resolved.as_ref() && !res.searched.contains(p) && host.is_file(p)
-                })
+                .filter(|p| Some(p) != res.resolved.as_ref() && !res.searched.contains(p) && host.is_file(p))
                 .collect();
             res.found_elsewhere.dedup();
             if let Some(p) = &res.resolved {
                 let on_disk = host.resolve(p);
-                res.executable = std::fs::metadata(&on_disk)
-                    .as_ref()
-                    .is_ok_and(is_executable);
+                res.executable = std::fs::metadata(&on_disk).as_ref().is_ok_and(is_executable);
                 res.binary_kind = elf::inspect(&on_disk);
             }
             Some(res)
@@ -420,10 +320,7 @@ fn collect_shims(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
     });
     for (r, v) in out.iter_mut().zip(versions) {
         r.version = v;
@@ -457,16 +354,9 @@ fn collect_kubelet(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> 
     }
     if matches!(config.distribution, Distribution::K3s | Distribution::Rke2) {
         // k3s/RKE2 run the kubelet in-process and set its driver and runc's SystemdCgroup together.
-        let runc = config
-            .runtimes
-            .iter()
-            .find(|r| r.name == "runc" && r.file == config.main_path);
+        let runc = config.runtimes.iter().find(|r| r.name == "runc" && r.file == config.main_path);
         if let Some(r) = runc {
-            let driver = if r.systemd_cgroup == Some(true) {
-                "systemd"
-            } else {
-                "cgroupfs"
-            };
+            let driver = if r.systemd_cgroup == Some(true) { "systemd" } else { "cgroupfs" };
             return Fact::Collected(Kubelet {
                 cgroup_driver: driver.into(),
                 source: format!(
@@ -477,10 +367,7 @@ fn collect_kubelet(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> 
             });
         }
     }
-    Fact::unavailable(
-        MissingKind::NotFound,
-        format!("no kubelet process and no {KUBELET_CONFIG}"),
-    )
+    Fact::unavailable(MissingKind::NotFound, format!("no kubelet process and no {KUBELET_CONFIG}"))
 }
 
 fn from_kubelet_config(host: &HostRoot, path: &str) -> Fact<Kubelet> {
@@ -489,10 +376,7 @@ fn from_kubelet_config(host: &HostRoot, path: &str) -> Fact<Kubelet> {
             for (i, line) in text.lines().enumerate() {
                 if let Some(v) = line.trim().strip_prefix("cgroupDriver:") {
                     let v = v.trim().trim_matches(['"', '\'']).to_string();
-                    return Fact::Collected(Kubelet {
-                        cgroup_driver: v,
-                        source: format!("{path}:{}", i + 1),
-                    });
+                    return Fact::Collected(Kubelet { cgroup_driver: v, source: format!("{path}:{}", i + 1) });
                 }
             }
             Fact::Collected(Kubelet {

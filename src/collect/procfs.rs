@@ -11,62 +11,36 @@ pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
     let entries = match std::fs::read_dir(&proc_dir) {
         Ok(e) => e,
         Err(e) => {
-            return Fact::unavailable(
-                MissingKind::NotFound,
-                format!("cannot list {}: {e}", proc_dir.display()),
-            );
+            return Fact::unavailable(MissingKind::NotFound, format!("cannot list {}: {e}", proc_dir.display()));
         }
     };
-    let mut pids: Vec<u32> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
-        .collect();
+    let mut pids: Vec<u32> =
+        entries.filter_map(Result::ok).filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok())).collect();
     pids.sort_unstable();
     for pid in pids {
         let base = format!("/proc/{pid}");
         let Ok(raw) = std::fs::read(host.join(&format!("{base}/cmdline"))) else {
             continue;
         };
-        let cmdline: Vec<String> = raw
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let argv0 = cmdline
-            .first()
-            .map(|a| a.rsplit('/').next().unwrap_or(a))
-            .unwrap_or("");
+        let cmdline: Vec<String> =
+            raw.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let argv0 = cmdline.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("");
         if argv0 != name {
             continue;
         }
         let link = |what: &str| {
             std::fs::read_link(host.join(&format!("{base}/{what}")))
                 .ok()
-                .map(|p| {
-                    p.to_string_lossy()
-                        .trim_end_matches(" (deleted)")
-                        .to_string()
-                })
+                .map(|p| p.to_string_lossy().trim_end_matches(" (deleted)").to_string())
         };
-        let path_env = std::fs::read(host.join(&format!("{base}/environ")))
-            .ok()
-            .and_then(|env| {
-                env.split(|&b| b == 0)
-                    .find_map(|kv| kv.strip_prefix(b"PATH="))
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-            });
-        return Fact::Collected(Process {
-            pid,
-            exe: link("exe"),
-            cwd: link("cwd"),
-            path_env,
-            cmdline,
+        let path_env = std::fs::read(host.join(&format!("{base}/environ"))).ok().and_then(|env| {
+            env.split(|&b| b == 0)
+                .find_map(|kv| kv.strip_prefix(b"PATH="))
+                .map(|v| String::from_utf8_lossy(v).into_owned())
         });
+        return Fact::Collected(Process { pid, exe: link("exe"), cwd: link("cwd"), path_env, cmdline });
     }
-    Fact::unavailable(
-        MissingKind::NotFound,
-        format!("no `{name}` process in {}", proc_dir.display()),
-    )
+    Fact::unavailable(MissingKind::NotFound, format!("no `{name}` process in {}", proc_dir.display()))
 }
 
 /// The value of `--flag=value` or `--flag value` on a command line.
@@ -94,32 +68,15 @@ mod tests {
         let p = d.path().join("proc/812");
         std::fs::create_dir_all(&p).unwrap();
         std::fs::create_dir_all(d.path().join("proc/7")).unwrap();
-        std::fs::write(
-            d.path().join("proc/7/cmdline"),
-            b"/usr/bin/containerd-shim-runc-v2\0-id\0x\0",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("cmdline"),
-            b"/usr/bin/containerd\0--config\0/etc/containerd/config.toml\0",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("environ"),
-            b"LANG=C\0PATH=/usr/local/bin:/usr/bin\0SECRET=x\0",
-        )
-        .unwrap();
+        std::fs::write(d.path().join("proc/7/cmdline"), b"/usr/bin/containerd-shim-runc-v2\0-id\0x\0").unwrap();
+        std::fs::write(p.join("cmdline"), b"/usr/bin/containerd\0--config\0/etc/containerd/config.toml\0").unwrap();
+        std::fs::write(p.join("environ"), b"LANG=C\0PATH=/usr/local/bin:/usr/bin\0SECRET=x\0").unwrap();
         std::os::unix::fs::symlink("/usr/bin/containerd", p.join("exe")).unwrap();
-        let Fact::Collected(proc) = find(&HostRoot::new(d.path()), "containerd") else {
-            panic!()
-        };
+        let Fact::Collected(proc) = find(&HostRoot::new(d.path()), "containerd") else { panic!() };
         assert_eq!(proc.pid, 812);
         assert_eq!(proc.exe.as_deref(), Some("/usr/bin/containerd"));
         assert_eq!(proc.path_env.as_deref(), Some("/usr/local/bin:/usr/bin"));
-        assert_eq!(
-            flag_value(&proc.cmdline, "--config").as_deref(),
-            Some("/etc/containerd/config.toml")
-        );
+        assert_eq!(flag_value(&proc.cmdline, "--config").as_deref(), Some("/etc/containerd/config.toml"));
     }
 
     #[test]

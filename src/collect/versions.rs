@@ -9,34 +9,20 @@ pub fn parse_crun(output: &str) -> Option<CrunVersion> {
     let lines: Vec<&str> = output.lines().map(str::trim).collect();
     let start = lines.iter().position(|l| l.starts_with("crun version "))?;
     let first_line = lines[start].to_string();
-    let version = first_line
-        .strip_prefix("crun version ")?
-        .split_whitespace()
-        .next()?
-        .to_string();
+    let version = first_line.strip_prefix("crun version ")?.split_whitespace().next()?.to_string();
     let rest = &lines[start + 1..];
-    let commit = rest
-        .iter()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| l.strip_prefix("commit:"))
-        .map(|c| c.trim().to_string());
+    let commit =
+        rest.iter().take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix("commit:")).map(|c| c.trim().to_string());
     let features_line = rest
         .iter()
         .take_while(|l| !l.is_empty())
         .find(|l| l.starts_with('+'))
         .map(|l| l.to_string())
         .unwrap_or_default();
-    let features: Vec<String> = features_line
-        .split_whitespace()
-        .filter_map(|t| t.strip_prefix('+'))
-        .map(str::to_string)
-        .collect();
-    let wasm_handlers = features
-        .iter()
-        .filter_map(|f| f.strip_prefix("WASM:"))
-        .filter(|h| !h.is_empty())
-        .map(str::to_string)
-        .collect();
+    let features: Vec<String> =
+        features_line.split_whitespace().filter_map(|t| t.strip_prefix('+')).map(str::to_string).collect();
+    let wasm_handlers =
+        features.iter().filter_map(|f| f.strip_prefix("WASM:")).filter(|h| !h.is_empty()).map(str::to_string).collect();
     Some(CrunVersion {
         semver: release_semver(&version),
         version,
@@ -53,11 +39,7 @@ pub fn parse_crun(output: &str) -> Option<CrunVersion> {
 pub fn release_semver(version: &str) -> Option<String> {
     let v = version.trim().trim_start_matches('v');
     let head = v.split(['-', '+', '~', ' ']).next()?;
-    let nums: Vec<u64> = head
-        .split('.')
-        .map_while(|p| p.parse().ok())
-        .take(3)
-        .collect();
+    let nums: Vec<u64> = head.split('.').map_while(|p| p.parse().ok()).take(3).collect();
     match nums.as_slice() {
         [a, b, c] => Some(format!("{a}.{b}.{c}")),
         [a, b] => Some(format!("{a}.{b}.0")),
@@ -99,12 +81,7 @@ pub fn parse_containerd(output: &str) -> Option<String> {
     let line = output.lines().find(|l| l.starts_with("containerd "))?;
     line.split_whitespace()
         .skip(1)
-        .find(|t| {
-            release_semver(t).is_some()
-                && t.chars()
-                    .next()
-                    .is_some_and(|c| c == 'v' || c.is_ascii_digit())
-        })
+        .find(|t| release_semver(t).is_some() && t.chars().next().is_some_and(|c| c == 'v' || c.is_ascii_digit()))
         .map(str::to_string)
 }
 
@@ -115,21 +92,12 @@ mod tests {
 
     #[test]
     fn git_describe_and_dirty() {
-        assert_eq!(
-            release_semver("1.8.5.0.0.0.23-3856").as_deref(),
-            Some("1.8.5")
-        );
-        assert_eq!(
-            release_semver("1.3.12-e58e-dirty").as_deref(),
-            Some("1.3.12")
-        );
+        assert_eq!(release_semver("1.8.5.0.0.0.23-3856").as_deref(), Some("1.8.5"));
+        assert_eq!(release_semver("1.3.12-e58e-dirty").as_deref(), Some("1.3.12"));
         assert_eq!(release_semver("0.17").as_deref(), Some("0.17.0"));
         assert_eq!(release_semver("1.6.20~ds1").as_deref(), Some("1.6.20"));
         assert_eq!(release_semver("v0.6.0").as_deref(), Some("0.6.0"));
-        assert_eq!(
-            release_semver("0.12.0-alpha.1-13-g610cc21f").as_deref(),
-            Some("0.12.0")
-        );
+        assert_eq!(release_semver("0.12.0-alpha.1-13-g610cc21f").as_deref(), Some("0.12.0"));
         assert_eq!(release_semver("garbage"), None);
     }
 
@@ -144,10 +112,7 @@ mod tests {
 
     #[test]
     fn wasmedge_forms() {
-        assert_eq!(
-            parse_wasmedge("wasmedge version 0.12.1\n").as_deref(),
-            Some("0.12.1")
-        );
+        assert_eq!(parse_wasmedge("wasmedge version 0.12.1\n").as_deref(), Some("0.12.1"));
         assert_eq!(
             parse_wasmedge("/usr/local/bin/wasmedge version 0.14.1\n/usr/local/lib/wasmedge/libwasmedgePluginWasiNN.so (plugin \"wasi_nn\") version 0.10.1.0\n").as_deref(),
             Some("0.14.1")
@@ -157,19 +122,18 @@ mod tests {
 
     #[test]
     fn shim_and_containerd_forms() {
-        assert_eq!(parse_shim("containerd-shim-wasmedge-v1:\n  Runtime: wasmedge\n  Version: 0.6.0\n  Revision: abc\n").as_deref(), Some("0.6.0"));
+        assert_eq!(
+            parse_shim("containerd-shim-wasmedge-v1:\n  Runtime: wasmedge\n  Version: 0.6.0\n  Revision: abc\n")
+                .as_deref(),
+            Some("0.6.0")
+        );
         assert_eq!(parse_shim("v0.3.3\n").as_deref(), Some("v0.3.3"));
         assert_eq!(
-            parse_containerd(
-                "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n"
-            )
-            .as_deref(),
+            parse_containerd("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n")
+                .as_deref(),
             Some("1.6.20~ds1")
         );
-        assert_eq!(
-            parse_containerd("containerd containerd.io v2.0.0 207ad711\n").as_deref(),
-            Some("v2.0.0")
-        );
+        assert_eq!(parse_containerd("containerd containerd.io v2.0.0 207ad711\n").as_deref(), Some("v2.0.0"));
     }
 
     proptest! {

@@ -16,10 +16,7 @@ impl Style {
     pub fn detect(is_terminal: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let term_dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-        Style {
-            color: is_terminal && !no_color && !term_dumb,
-            unicode: utf8_locale() && !term_dumb,
-        }
+        Style { color: is_terminal && !no_color && !term_dumb, unicode: utf8_locale() && !term_dumb }
     }
 }
 
@@ -66,50 +63,19 @@ fn paint(s: &str, status: Status, style: Style) -> String {
 }
 
 fn bold(s: &str, style: Style) -> String {
-    if style.color {
-        format!("\x1b[1m{s}\x1b[0m")
-    } else {
-        s.to_string()
-    }
+    if style.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
 }
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let node = report.target.node.as_deref().unwrap_or("unknown node");
-    let _ = writeln!(
-        out,
-        "wasmdoctor {} · node {} · host root {}",
-        report.tool.version, node, report.target.host_root
-    );
-    for s in report
-        .sources
-        .iter()
-        .filter(|s| s.status != SourceState::Ok)
-    {
-        let state = if s.status == SourceState::Skipped {
-            "left out"
-        } else {
-            "unavailable"
-        };
-        let _ = writeln!(
-            out,
-            "  source {} {}: {}",
-            s.name,
-            state,
-            s.reason.as_deref().unwrap_or("")
-        );
+    let _ = writeln!(out, "wasmdoctor {} · node {} · host root {}", report.tool.version, node, report.target.host_root);
+    for s in report.sources.iter().filter(|s| s.status != SourceState::Ok) {
+        let state = if s.status == SourceState::Skipped { "left out" } else { "unavailable" };
+        let _ = writeln!(out, "  source {} {}: {}", s.name, state, s.reason.as_deref().unwrap_or(""));
     }
-    for category in [
-        Category::Node,
-        Category::Containerd,
-        Category::Cluster,
-        Category::Docker,
-    ] {
-        let checks: Vec<_> = report
-            .checks
-            .iter()
-            .filter(|c| c.category == category)
-            .collect();
+    for category in [Category::Node, Category::Containerd, Category::Cluster, Category::Docker] {
+        let checks: Vec<_> = report.checks.iter().filter(|c| c.category == category).collect();
         if checks.is_empty() {
             continue;
         }
@@ -127,11 +93,7 @@ pub fn render(report: &Report, style: Style) -> String {
             if let Some(fix) = &c.fix {
                 let _ = writeln!(out, "      hint: {}", fix.summary);
             }
-            let _ = writeln!(
-                out,
-                "      see: {} (or `wasmdoctor explain {}`)",
-                c.docs, c.id
-            );
+            let _ = writeln!(out, "      see: {} (or `wasmdoctor explain {}`)", c.docs, c.id);
         }
     }
     let s = &report.summary;
