@@ -39,6 +39,14 @@ pub fn installed(ctx: &Ctx) -> Outcome {
     }
     if node.crun.is_empty() {
         let config = &node.containerd_config;
+        if config.main_file().is_some_and(|f| {
+            matches!(f.state, crate::facts::FileState::Malformed { .. } | crate::facts::FileState::Unreadable { .. })
+        }) {
+            return Outcome::skip(format!(
+                "no crun on PATH, and `{}` could not be read (see WD201), so no runtime's `BinaryName` is known",
+                config.main_path
+            ));
+        }
         if has_route(config, Route::Shim) {
             return Outcome::skip("no crun on the node and no runtime uses it: Wasm runs through runwasi shims here");
         }
