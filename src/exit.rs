@@ -18,11 +18,10 @@ pub enum FailOn {
 impl ExitStatus {
     /// `error` results count as `fail`.
     pub fn for_report(report: &Report, fail_on: FailOn) -> ExitStatus {
-        let hit = report.checks.iter().any(|c| match (c.status, fail_on) {
-            (Status::Fail | Status::Error, _) => true,
-            (Status::Warn, FailOn::Warn) => true,
-            _ => false,
-        });
+        let hit = report
+            .checks
+            .iter()
+            .any(|c| matches!((c.status, fail_on), (Status::Fail | Status::Error, _) | (Status::Warn, FailOn::Warn)));
         if hit { ExitStatus::Findings } else { ExitStatus::Clean }
     }
 }

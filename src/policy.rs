@@ -102,10 +102,10 @@ impl Policy {
             ("runwasi_shim", &self.minimum_versions.runwasi_shim),
         ];
         for (key, v) in versions {
-            if let Some(v) = v {
-                if parse_version(v).is_none() {
-                    return Err(at(v, format!("`minimum_versions.{key}` = `{v}` is not a version like `1.8.5`")));
-                }
+            if let Some(v) = v
+                && parse_version(v).is_none()
+            {
+                return Err(at(v, format!("`minimum_versions.{key}` = `{v}` is not a version like `1.8.5`")));
             }
         }
         for s in &self.suppress {
@@ -115,16 +115,16 @@ impl Policy {
             if s.reason.trim().is_empty() {
                 return Err(at(&s.id, format!("the suppression of `{}` needs a non-empty `reason`", s.id)));
             }
-            if let Some(u) = &s.until {
-                if !is_date(u) {
-                    return Err(at(u, format!("`until` = `{u}` is not a date like `2027-01-31`")));
-                }
+            if let Some(u) = &s.until
+                && !is_date(u)
+            {
+                return Err(at(u, format!("`until` = `{u}` is not a date like `2027-01-31`")));
             }
         }
-        if let Some(r) = &self.restart {
-            if r.command.is_empty() {
-                return Err(at("[restart]", "`restart.command` must name a program".into()));
-            }
+        if let Some(r) = &self.restart
+            && r.command.is_empty()
+        {
+            return Err(at("[restart]", "`restart.command` must name a program".into()));
         }
         Ok(())
     }

@@ -292,3 +292,30 @@ fn broken_pipe_is_not_an_error() {
     let status = child.wait().unwrap();
     assert!(status.code() == Some(0), "{status:?}");
 }
+
+#[test]
+fn old_crun_without_its_engine_library() {
+    let j =
+        expect("crun-old-no-library", &[("WD102", "fail"), ("WD103", "fail"), ("WD104", "fail"), ("WD204", "pass")], 1);
+    assert_eq!(check(&j, "WD102")["message"], "crun `1.7.2` at `/usr/bin/crun` is older than the required `1.8.5`");
+    assert!(check(&j, "WD103")["message"].as_str().unwrap().contains("could not load `libwasmedge.so.0`"));
+}
+
+#[test]
+fn k3s_detected_crun_lacks_pod_annotations() {
+    let j = expect(
+        "k3s-crun-no-annotations",
+        &[("WD103", "pass"), ("WD104", "pass"), ("WD204", "fail"), ("WD205", "pass"), ("WD208", "pass")],
+        1,
+    );
+    let m = check(&j, "WD204")["message"].as_str().unwrap();
+    assert!(
+        m.starts_with(
+            "runtime `crun` (/var/lib/rancher/k3s/agent/etc/containerd/config.toml:27) has no `pod_annotations`"
+        ),
+        "{m}"
+    );
+    let fix = check(&j, "WD204")["fix"]["summary"].as_str().unwrap();
+    assert!(fix.contains("config.toml.tmpl"), "edits go to the template: {fix}");
+    assert!(check(&j, "WD208")["message"].as_str().unwrap().contains("k3s sets the kubelet's driver"));
+}

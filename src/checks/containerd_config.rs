@@ -41,12 +41,11 @@ pub fn config_found(ctx: &Ctx) -> Outcome {
     if let Some(o) = file_problem(main, "containerd refuses to start with this file") {
         return o.evidence("chosen because", c.main_reason.clone());
     }
-    if let Some(t) = &c.template {
-        if let Some(o) =
+    if let Some(t) = &c.template
+        && let Some(o) =
             file_problem(t, &format!("{} cannot render containerd's config from it", c.distribution.name()))
-        {
-            return o;
-        }
+    {
+        return o;
     }
     if main.state == FileState::Missing {
         if let Some(t) = c.template.as_ref().filter(|t| t.state == FileState::Parsed) {
@@ -73,11 +72,11 @@ pub fn config_found(ctx: &Ctx) -> Outcome {
         if let Some(o) = file_problem(f, "containerd refuses to start with this import") {
             return o;
         }
-        if f.state == FileState::Missing {
-            if let FileRole::Import { from, pattern } = &f.role {
-                return Outcome::fail(format!("`{from}` imports `{pattern}`, which does not exist"))
-                    .fix(format!("create `{}` or remove it from `imports` in `{from}`", f.path));
-            }
+        if f.state == FileState::Missing
+            && let FileRole::Import { from, pattern } = &f.role
+        {
+            return Outcome::fail(format!("`{from}` imports `{pattern}`, which does not exist"))
+                .fix(format!("create `{}` or remove it from `imports` in `{from}`", f.path));
         }
     }
     let dropped: Vec<&Runtime> =
@@ -216,7 +215,7 @@ pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
             main.runtimes
                 .iter()
                 .filter(|r| r.route != Route::Other)
-                .filter(|r| !in_template(r) && !(renders_detected && k3s_generated(r)))
+                .filter(|r| !(in_template(r) || renders_detected && k3s_generated(r)))
                 .collect()
         }
         Distribution::Microk8s => main.runtimes.iter().filter(|r| r.route != Route::Other && !in_template(r)).collect(),

@@ -16,7 +16,7 @@ fn used_by(b: &CrunBinary) -> Vec<String> {
     b.origins
         .iter()
         .filter_map(|o| match o {
-            CrunOrigin::BinaryName { runtime, location } => Some(format!("runtime `{runtime}` ({location})")),
+            CrunOrigin::BinaryName { runtime, location } => Some(format!("runtime `{runtime}` at {location}")),
             CrunOrigin::Path => None,
         })
         .collect()

@@ -16,14 +16,14 @@ pub fn mismatch(ctx: &Ctx) -> Outcome {
     if files.is_empty() {
         return Outcome::skip(format!("`{}` could not be read (see WD201)", c.main_path));
     }
-    if c.containerd_major == Some(1) {
-        if let Some(f) = files.iter().find(|f| f.version == Some(3)) {
-            return Outcome::fail(format!(
-                "`{}` is `version = 3`, which containerd 1.x does not load (it needs containerd 2.x)",
-                f.path
-            ))
-            .fix(format!("write `{}` as `version = 2` with `{PLUGIN_V2}` runtime tables", f.path));
-        }
+    if c.containerd_major == Some(1)
+        && let Some(f) = files.iter().find(|f| f.version == Some(3))
+    {
+        return Outcome::fail(format!(
+            "`{}` is `version = 3`, which containerd 1.x does not load (it needs containerd 2.x)",
+            f.path
+        ))
+        .fix(format!("write `{}` as `version = 2` with `{PLUGIN_V2}` runtime tables", f.path));
     }
     let mut ignored = Vec::new();
     let mut first_reason = None;

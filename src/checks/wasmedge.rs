@@ -48,12 +48,12 @@ pub fn installed(ctx: &Ctx) -> Outcome {
         return Outcome::pass(format!("WasmEdge {lib} (version unknown: no `wasmedge` CLI to ask)"));
     };
     let parsed = parse_version(&v);
-    if let (Some(min), Some(have)) = (ctx.policy.wasmedge_minimum(), parsed.as_ref()) {
-        if *have < min {
-            return Outcome::fail(format!("WasmEdge `{v}` at `{path}` is older than the required `{min}`"))
-                .evidence(format!("{path} --version"), format!("wasmedge version {v}"))
-                .fix(format!("install WasmEdge ≥ {min} (policy `[minimum_versions] wasmedge`)"));
-        }
+    if let (Some(min), Some(have)) = (ctx.policy.wasmedge_minimum(), parsed.as_ref())
+        && *have < min
+    {
+        return Outcome::fail(format!("WasmEdge `{v}` at `{path}` is older than the required `{min}`"))
+            .evidence(format!("{path} --version"), format!("wasmedge version {v}"))
+            .fix(format!("install WasmEdge ≥ {min} (policy `[minimum_versions] wasmedge`)"));
     }
     if needed && parsed.as_ref().is_some_and(|p| *p < semver::Version::new(0, 10, 0)) {
         return Outcome::fail(format!(

@@ -194,6 +194,10 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
                 continue;
             };
             for (name, item) in table.iter() {
+                // `runtimes."{{$k}}"` in a template is k3s's loop over detected runtimes, not a runtime.
+                if name.contains("{{") {
+                    continue;
+                }
                 if let Some(rt) = item.as_table_like() {
                     runtimes.push(read_runtime(doc.raw(), path, plugin_id, name, item, rt, version));
                 }
@@ -490,14 +494,13 @@ fn merge_runtimes(files: &[ConfigFile], template: Option<&ConfigFile>, major: Op
             }
         }
         for r in &file.runtimes {
-            if let Some(existing) = merged
-                .iter_mut()
-                .find(|m| m.name == r.name && m.plugin_id == r.plugin_id && m.status == RuntimeStatus::Active)
+            if !replaces
+                && let Some(existing) = merged
+                    .iter_mut()
+                    .find(|m| m.name == r.name && m.plugin_id == r.plugin_id && m.status == RuntimeStatus::Active)
             {
-                if !replaces {
-                    *existing = overlay(existing, r);
-                    continue;
-                }
+                *existing = overlay(existing, r);
+                continue;
             }
             merged.push(r.clone());
         }
@@ -557,7 +560,7 @@ mod tests {
         let text = "{{ template \"base\" . }}\nversion = 2\nenable_selinux = {{ .SELinux }}\n{{- if .X }}\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"{{$k}}\"]\n  runtime_type = \"{{$v.RuntimeType}}\"\n{{end}}\n";
         let p = parse("/t.tmpl", text, true).unwrap();
         assert_eq!(p.version, Some(2));
-        assert_eq!(p.runtimes[0].name, "{{$k}}");
+        assert!(p.runtimes.is_empty(), "the ExtraRuntimes loop is not a runtime: {:?}", p.runtimes);
         assert!(p.skipped_lines.is_empty(), "{:?}", p.skipped_lines);
     }
 

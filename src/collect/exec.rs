@@ -32,15 +32,7 @@ const MAX_OUTPUT: u64 = 64 * 1024;
 pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, ExecError> {
     let shown = format!("{} {}", program.display(), args.join(" "));
     let shown = shown.trim_end().to_string();
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("LC_ALL", "C")
-        .process_group(0)
-        .spawn()
-        .map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
+    let mut child = spawn(program, args).map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
     let readers =
         [child.stdout.take().map(|s| read_capped(Box::new(s))), child.stderr.take().map(|s| read_capped(Box::new(s)))];
     let deadline = Instant::now() + timeout;
@@ -69,6 +61,29 @@ pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, E
         return Err(ExecError::Signal(shown, sig));
     }
     Ok(Output { stdout: out, stderr: err, code: status.code() })
+}
+
+/// Spawn in a new process group. `ETXTBSY` (a file just written, whose write descriptor another
+/// thread's fork still holds for a moment) is retried briefly.
+fn spawn(program: &Path, args: &[&str]) -> std::io::Result<std::process::Child> {
+    let mut attempt = 0;
+    loop {
+        let result = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("LC_ALL", "C")
+            .process_group(0)
+            .spawn();
+        match result {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempt < 20 => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            r => return r,
+        }
+    }
 }
 
 fn read_capped(stream: Box<dyn Read + Send>) -> std::thread::JoinHandle<String> {

@@ -50,7 +50,7 @@ impl HostRoot {
                 }
                 _ => {}
             }
-            let candidate = format!("/{}", [done.as_slice(), &[part.clone()]].concat().join("/"));
+            let candidate = format!("/{}", [done.as_slice(), std::slice::from_ref(&part)].concat().join("/"));
             let on_disk = self.join(&candidate);
             match std::fs::read_link(&on_disk) {
                 Ok(target) if hops < MAX_LINK_HOPS => {

@@ -55,8 +55,7 @@ pub fn parse_wasmedge(output: &str) -> Option<String> {
         let l = l.trim();
         let (argv0, version) = l.split_once(" version ")?;
         let base = argv0.rsplit('/').next()?;
-        (base == "wasmedge" && !l.contains("(plugin"))
-            .then(|| version.trim().split_whitespace().next().map(str::to_string))?
+        (base == "wasmedge" && !l.contains("(plugin")).then(|| version.split_whitespace().next().map(str::to_string))?
     })
 }
 

@@ -22,11 +22,11 @@ impl Style {
 
 fn utf8_locale() -> bool {
     for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.is_empty() {
-                let v = v.to_ascii_lowercase();
-                return v.contains("utf-8") || v.contains("utf8");
-            }
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            let v = v.to_ascii_lowercase();
+            return v.contains("utf-8") || v.contains("utf8");
         }
     }
     // No locale set at all (containers, CI): modern terminals are UTF-8.
