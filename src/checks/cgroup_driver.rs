@@ -10,10 +10,7 @@ const RUNWASI_ENGINES: &[&str] = &["wasmedge", "wasmtime", "wasmer", "wamr"];
 
 /// WD208 shim-cgroup-driver.
 pub fn shim_cgroup_driver(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let wasm: Vec<_> = node.containerd_config.active_runtimes().filter(|r| r.route != Route::Other).collect();
     if wasm.is_empty() {
         return Outcome::skip("no Wasm runtime is configured (see WD202)");

@@ -30,10 +30,7 @@ fn file_problem(f: &ConfigFile, consequence: &str) -> Option<Outcome> {
 
 /// WD201 containerd-config.
 pub fn config_found(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let c = &node.containerd_config;
     let Some(main) = c.main_file() else {
         return Outcome::error("no containerd config file was considered");
@@ -131,10 +128,7 @@ fn describe(r: &Runtime) -> String {
 
 /// WD202 wasm-runtime-configured.
 pub fn wasm_runtime_configured(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let c = &node.containerd_config;
     let main = c.main_file();
     let rendered = main.is_some_and(|m| m.state == FileState::Parsed);
@@ -196,10 +190,7 @@ fn k3s_generated(r: &Runtime) -> bool {
 
 /// WD205 generated-config-edited.
 pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let c = &node.containerd_config;
     let Some(main) = c.main_file().filter(|m| m.state == FileState::Parsed) else {
         return Outcome::skip(format!("`{}` is not there to compare (see WD201)", c.main_path));

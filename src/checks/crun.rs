@@ -24,10 +24,7 @@ fn used_by(b: &CrunBinary) -> Vec<String> {
 
 /// WD101 crun-installed.
 pub fn installed(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     if let Some(b) = node.crun.iter().find(|b| !b.exists || !b.executable) {
         let what = if !b.exists { "does not exist on the node" } else { "is not executable" };
         return Outcome::fail(format!("`{}` {what}, but {} names it as `BinaryName`", b.path, list(&used_by(b))))
@@ -109,21 +106,12 @@ fn unless_unused(o: Outcome, in_use: bool) -> Outcome {
 
 /// WD102 crun-version.
 pub fn version(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
-    let (bins, in_use) = match usable_crun(node) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
+    let (bins, in_use) = or_return!(usable_crun(node));
     let minimum = ctx.policy.crun_minimum();
     let mut ok = Vec::new();
     for b in bins {
-        let v = match read_version(b) {
-            Ok(v) => v,
-            Err(o) => return o,
-        };
+        let v = or_return!(read_version(b));
         let Some(parsed) = parse_version(&v.version) else {
             return Outcome::error(format!("`{}` printed `{}`, which has no release number", b.path, v.first_line));
         };
@@ -156,21 +144,12 @@ fn active_handler(v: &crate::facts::CrunVersion) -> Option<&str> {
 
 /// WD103 crun-wasm-handler.
 pub fn wasm_handler(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
-    let (bins, in_use) = match usable_crun(node) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
+    let (bins, in_use) = or_return!(usable_crun(node));
     let mut ok = Vec::new();
     let mut evidence = Vec::new();
     for b in bins {
-        let v = match read_version(b) {
-            Ok(v) => v,
-            Err(o) => return o,
-        };
+        let v = or_return!(read_version(b));
         evidence.push((format!("{} --version", b.path), v.features_line.clone()));
         let Some(handler) = active_handler(v) else {
             let mut o = Outcome::fail(format!(
@@ -207,10 +186,7 @@ pub fn wasm_handler(ctx: &Ctx) -> Outcome {
 
 /// WD204 crun-pod-annotations.
 pub fn pod_annotations(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let config = &node.containerd_config;
     let runtimes: Vec<_> = config.active_runtimes().filter(|r| r.route == Route::Crun).collect();
     if runtimes.is_empty() {

@@ -4,6 +4,17 @@
 // Checks return their `Outcome` early through `Result<_, Outcome>`; it is not an error type.
 #![allow(clippy::result_large_err)]
 
+/// `let x = or_return!(result);`: the value, or return the `Outcome` carried by `Err` (a check's
+/// early skip/error), as `?` would for errors.
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(outcome) => return outcome,
+        }
+    };
+}
+
 mod cgroup_driver;
 mod containerd_config;
 mod crun;

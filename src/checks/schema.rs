@@ -7,10 +7,7 @@ use crate::facts::{FileState, RuntimeStatus};
 
 /// WD203 config-schema-mismatch.
 pub fn mismatch(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let c = &node.containerd_config;
     let files: Vec<_> = c.files.iter().chain(c.template.iter()).filter(|f| f.state == FileState::Parsed).collect();
     if files.is_empty() {

@@ -15,10 +15,7 @@ fn path_evidence(s: &ShimResolution) -> (String, String) {
 
 /// WD105 shim-binaries.
 pub fn binaries(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     if node.shims.is_empty() {
         return Outcome::skip("no containerd runtime uses a Wasm shim");
     }

@@ -16,10 +16,7 @@ fn crun_needs_wasmedge(node: &NodeFacts) -> bool {
 
 /// WD104 wasmedge-installed.
 pub fn installed(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let w = &node.wasmedge;
     let needed = crun_needs_wasmedge(node);
     if w.cli.is_none() && w.library.is_none() {
@@ -76,10 +73,7 @@ const SOCKETS_SINCE: semver::Version = semver::Version::new(0, 9, 1);
 
 /// WD106 wasi-socket-support.
 pub fn socket_support(ctx: &Ctx) -> Outcome {
-    let node = match ctx.node() {
-        Ok(n) => n,
-        Err(o) => return o,
-    };
+    let node = or_return!(ctx.node());
     let mut with = Vec::new();
     let mut without = Vec::new();
     for r in node.containerd_config.active_runtimes() {
