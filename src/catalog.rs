@@ -53,7 +53,12 @@ const SOURCES: &[(&str, &str)] = &[
     ("WD203-config-schema-mismatch.toml", include_str!("../checks/WD203-config-schema-mismatch.toml")),
     ("WD204-crun-pod-annotations.toml", include_str!("../checks/WD204-crun-pod-annotations.toml")),
     ("WD205-generated-config-edited.toml", include_str!("../checks/WD205-generated-config-edited.toml")),
+    ("WD206-containerd-running.toml", include_str!("../checks/WD206-containerd-running.toml")),
+    ("WD207-config-drift.toml", include_str!("../checks/WD207-config-drift.toml")),
     ("WD208-shim-cgroup-driver.toml", include_str!("../checks/WD208-shim-cgroup-driver.toml")),
+    ("WD401-docker-engine.toml", include_str!("../checks/WD401-docker-engine.toml")),
+    ("WD402-docker-containerd-store.toml", include_str!("../checks/WD402-docker-containerd-store.toml")),
+    ("WD403-docker-wasm-shim.toml", include_str!("../checks/WD403-docker-wasm-shim.toml")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

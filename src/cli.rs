@@ -31,6 +31,12 @@ pub struct GlobalArgs {
     /// This node's Kubernetes name (default: $NODE_NAME, else the host root's /etc/hostname)
     #[arg(long = "node", global = true, value_name = "NAME", env = "NODE_NAME")]
     pub node_name: Option<String>,
+    /// containerd's socket, a node path (default: auto, under the host root)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub containerd_address: Option<String>,
+    /// dockerd's address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
+    #[arg(long, global = true, value_name = "URL")]
+    pub docker_host: Option<String>,
     /// Leave the node source out (its checks report `skip`)
     #[arg(long, global = true)]
     pub no_node: bool,

@@ -56,7 +56,8 @@ pub fn evaluate(facts: &Facts, policy: &Policy, selection: &Selection, today: &s
             }
         })
         .collect();
-    let sources = vec![source("node", &facts.node)];
+    let sources =
+        vec![source("node", &facts.node), source("containerd", &facts.containerd), source("docker", &facts.docker)];
     Report {
         schema_version: crate::report::REPORT_SCHEMA_VERSION,
         tool: Tool { name: "wasmdoctor".into(), version: env!("CARGO_PKG_VERSION").into() },

@@ -74,7 +74,21 @@ pub struct Facts {
     pub collect_ms: u64,
     pub host_root: String,
     pub node_name: Option<String>,
+    /// Whether the host root is this machine, or a daemon address was given: then a daemon that
+    /// does not answer is a failure, not an offline filesystem.
+    #[serde(default)]
+    pub live: bool,
     pub node: Fact<NodeFacts>,
+    /// The running containerd, over its socket.
+    #[serde(default = "not_collected")]
+    pub containerd: Fact<ContainerdLive>,
+    /// The running dockerd, over its socket.
+    #[serde(default = "not_collected")]
+    pub docker: Fact<DockerFacts>,
+}
+
+fn not_collected<T>() -> Fact<T> {
+    Fact::unavailable(MissingKind::NotRequested, "not collected (facts saved by an older wasmdoctor)")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -399,4 +413,73 @@ pub struct Kubelet {
     pub cgroup_driver: String,
     /// Where that came from (`/var/lib/kubelet/config.yaml:7`, `/proc/812/cmdline`, …).
     pub source: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// the running containerd
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerdLive {
+    /// The socket as a node path (`/run/containerd/containerd.sock`).
+    pub address: String,
+    pub version: String,
+    pub revision: String,
+    pub namespaces: Vec<String>,
+    /// Images in `k8s.io` and `default`, with platform and manifest annotations from the content store.
+    pub images: Fact<Vec<ImageInfo>>,
+    /// CRI `RuntimeService/Status` (verbose): what containerd has loaded.
+    pub cri: Fact<CriStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriStatus {
+    pub default_runtime: Option<String>,
+    pub runtimes: Vec<LoadedRuntime>,
+    /// containerd 2.x lists its runtime handlers; 1.x does not (`None`).
+    pub runtime_handlers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadedRuntime {
+    pub name: String,
+    pub runtime_type: Option<String>,
+    pub runtime_path: Option<String>,
+    pub binary_name: Option<String>,
+    pub systemd_cgroup: Option<bool>,
+    pub pod_annotations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    pub namespace: String,
+    pub name: String,
+    pub media_type: String,
+    /// `os/architecture` of each manifest (`wasi/wasm`, `linux/amd64`).
+    pub platforms: Vec<String>,
+    /// Annotations of the index and its manifests (`module.wasm.image/variant`, …).
+    pub annotations: BTreeMap<String, String>,
+    /// Why the content could not be read, when it could not (the image is still listed).
+    pub content_error: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// the running dockerd
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DockerFacts {
+    /// `unix:///var/run/docker.sock` or whatever was given.
+    pub host: String,
+    pub server_version: String,
+    pub api_version: String,
+    /// `DriverStatus` pairs of `docker info` (`driver-type` = `io.containerd.snapshotter.v1`).
+    pub driver: String,
+    pub driver_status: Vec<(String, String)>,
+    /// `docker info` runtimes (the stock ones plus daemon.json's; shims used by name are not listed).
+    pub runtimes: Vec<String>,
+    /// dockerd's PATH from procfs, when its process is visible.
+    pub dockerd_path: Fact<String>,
+    /// Wasm shims found on dockerd's PATH.
+    pub shims_on_path: Vec<String>,
+    /// The PATH directories searched (dockerd's own, else the standard one).
+    pub searched: Vec<String>,
 }

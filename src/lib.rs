@@ -89,6 +89,9 @@ fn collect(cli: &Cli) -> Facts {
         host_root: g.host_root.clone(),
         node_name: g.node_name.clone(),
         node: !g.no_node,
+        docker: !g.no_docker,
+        containerd_address: g.containerd_address.clone(),
+        docker_host: g.docker_host.clone(),
         source_timeout: timeout,
         exec_timeout: EXEC_TIMEOUT.min(timeout),
     })

@@ -90,6 +90,10 @@ fn troubleshooting_doc_is_generated_from_the_catalog() {
     }
 }
 
+/// Checks about running daemons: fixture hosts have none, so tests/daemons.rs makes them pass and
+/// fail against a real containerd and dockerd.
+const DAEMON_CHECKS: &[&str] = &["WD206", "WD207", "WD401", "WD402", "WD403"];
+
 /// Every implemented check both passes and fails (or errors) on some fixture host, end to end.
 #[test]
 fn every_check_is_seen_passing_and_failing_on_fixtures() {
@@ -104,7 +108,7 @@ fn every_check_is_seen_passing_and_failing_on_fixtures() {
             seen.entry(id).or_default().insert(status);
         }
     }
-    for c in CHECKS {
+    for c in CHECKS.iter().filter(|c| !DAEMON_CHECKS.contains(&c.id)) {
         let s = seen.get(c.id).cloned().unwrap_or_default();
         assert!(s.contains("pass"), "{} never passes on a fixture host: {s:?}", c.id);
         assert!(
@@ -128,7 +132,7 @@ fn messages_follow_the_convention() {
         for c in j["checks"].as_array().unwrap() {
             let m = c["message"].as_str().unwrap();
             let first = m.chars().next().unwrap();
-            let proper = ["WasmEdge", "Wasm "].iter().any(|p| m.starts_with(p));
+            let proper = ["WasmEdge", "Wasm ", "Docker"].iter().any(|p| m.starts_with(p));
             assert!(first.is_lowercase() || first == '`' || first.is_ascii_digit() || proper, "{}: {m}", c["id"]);
             assert!(!m.ends_with('.'), "{}: {m}", c["id"]);
         }

@@ -17,7 +17,9 @@ macro_rules! or_return {
 
 mod cgroup_driver;
 mod containerd_config;
+mod containerd_live;
 mod crun;
+mod docker;
 mod gomatch;
 mod schema;
 mod shims;
@@ -91,7 +93,12 @@ pub static CHECKS: &[Check] = &[
     Check { id: "WD203", slug: "config-schema-mismatch", run: schema::mismatch },
     Check { id: "WD204", slug: "crun-pod-annotations", run: crun::pod_annotations },
     Check { id: "WD205", slug: "generated-config-edited", run: containerd_config::generated_config_edited },
+    Check { id: "WD206", slug: "containerd-running", run: containerd_live::running },
+    Check { id: "WD207", slug: "config-drift", run: containerd_live::drift },
     Check { id: "WD208", slug: "shim-cgroup-driver", run: cgroup_driver::shim_cgroup_driver },
+    Check { id: "WD401", slug: "docker-engine", run: docker::engine },
+    Check { id: "WD402", slug: "docker-containerd-store", run: docker::containerd_store },
+    Check { id: "WD403", slug: "docker-wasm-shim", run: docker::wasm_shim },
 ];
 
 impl Ctx<'_> {

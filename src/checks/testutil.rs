@@ -14,7 +14,10 @@ pub fn facts(node: NodeFacts) -> Facts {
         collect_ms: 0,
         host_root: "/".into(),
         node_name: Some("worker-1".into()),
+        live: false,
         node: Fact::Collected(node),
+        containerd: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
+        docker: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
     }
 }
 

@@ -2,12 +2,15 @@
 //! plain data (`Facts`); a source that fails or times out becomes an `Unavailable` fact with the reason.
 
 pub mod containerd_config;
+pub mod containerd_live;
+pub mod docker;
 pub mod elf;
 pub mod exec;
 pub mod host;
 pub mod ldso;
 pub mod node;
 pub mod procfs;
+pub mod socket;
 pub mod versions;
 
 use std::sync::mpsc;
@@ -20,6 +23,11 @@ pub struct CollectOptions {
     pub host_root: std::path::PathBuf,
     pub node_name: Option<String>,
     pub node: bool,
+    pub docker: bool,
+    /// `--containerd-address`: a node path (under the host root); else auto-detected.
+    pub containerd_address: Option<String>,
+    /// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
+    pub docker_host: Option<String>,
     pub source_timeout: Duration,
     pub exec_timeout: Duration,
 }
@@ -31,15 +39,39 @@ pub fn collect(opts: &CollectOptions) -> Facts {
         .node_name
         .clone()
         .or_else(|| host.read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-    let node = if opts.node {
+    let timeout = opts.source_timeout;
+    let node = opts.node.then(|| {
         let node_opts = node::NodeOptions {
             host: host.clone(),
             exec_timeout: opts.exec_timeout,
             arch: std::env::consts::ARCH.to_string(),
         };
-        with_timeout("node", opts.source_timeout, move || node::collect(&node_opts))
-    } else {
-        Fact::unavailable(MissingKind::NotRequested, "left out with `--no-node`")
+        spawn_source("node", move || node::collect(&node_opts))
+    });
+    let containerd = opts.node.then(|| {
+        let (on_disk, address) = containerd_socket(&host, opts.containerd_address.as_deref());
+        spawn_source("containerd", move || {
+            block_on(async move { containerd_live::collect(&on_disk, &address, timeout).await })
+        })
+    });
+    let docker = opts.docker.then(|| {
+        let host = host.clone();
+        let url = opts.docker_host.clone().unwrap_or_else(docker::default_host);
+        spawn_source("docker", move || block_on(async move { docker::collect(&host, &url, timeout).await }))
+    });
+    // All sources run at once; each gets the same deadline.
+    let deadline = started + timeout;
+    let node = match node {
+        Some(rx) => wait("node", rx, deadline, timeout),
+        None => Fact::unavailable(MissingKind::NotRequested, "left out with `--no-node`"),
+    };
+    let containerd = match containerd {
+        Some(rx) => flatten(wait("containerd", rx, deadline, timeout)),
+        None => Fact::unavailable(MissingKind::NotRequested, "left out with `--no-node`"),
+    };
+    let docker = match docker {
+        Some(rx) => flatten(wait("docker", rx, deadline, timeout)),
+        None => Fact::unavailable(MissingKind::NotRequested, "left out with `--no-docker`"),
     };
     Facts {
         schema_version: FACTS_SCHEMA_VERSION,
@@ -48,21 +80,66 @@ pub fn collect(opts: &CollectOptions) -> Facts {
         collect_ms: started.elapsed().as_millis() as u64,
         host_root: opts.host_root.display().to_string(),
         node_name,
+        live: host.is_live() || opts.containerd_address.is_some(),
         node,
+        containerd,
+        docker,
     }
 }
 
-/// Run a source on its own thread; past the timeout its result is abandoned (the thread's own
-/// external commands carry shorter timeouts, so it does not linger long).
-fn with_timeout<T: Send + 'static>(name: &str, timeout: Duration, f: impl FnOnce() -> T + Send + 'static) -> Fact<T> {
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new().name(format!("collect-{name}")).spawn(move || {
-        let _ = tx.send(f());
-    });
-    if let Err(e) = spawned {
-        return Fact::unavailable(MissingKind::Failed, format!("could not start the {name} collector: {e}"));
+/// The containerd socket: the given address, else the first of the distributions' sockets that
+/// exists under the host root (else the default one, to report as missing).
+fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> (std::path::PathBuf, String) {
+    const CANDIDATES: &[&str] = &[
+        "/run/containerd/containerd.sock",
+        "/run/k3s/containerd/containerd.sock",
+        "/var/snap/microk8s/common/run/containerd.sock",
+    ];
+    let address = given
+        .map(String::from)
+        .or_else(|| CANDIDATES.iter().find(|c| host.exists(c)).map(|c| c.to_string()))
+        .unwrap_or_else(|| CANDIDATES[0].to_string());
+    (host.resolve(&address), address)
+}
+
+/// Run an async source on a single-threaded runtime of its own.
+fn block_on<T>(fut: impl std::future::Future<Output = Fact<T>>) -> Fact<T> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(fut),
+        Err(e) => Fact::unavailable(MissingKind::Failed, format!("could not start an async runtime: {e}")),
     }
-    match rx.recv_timeout(timeout) {
+}
+
+fn flatten<T>(f: Fact<Fact<T>>) -> Fact<T> {
+    match f {
+        Fact::Collected(inner) => inner,
+        Fact::Unavailable(m) => Fact::Unavailable(m),
+    }
+}
+
+/// Start a source on its own thread; its result arrives on the returned channel.
+fn spawn_source<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<mpsc::Receiver<T>, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("collect-{name}"))
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map(|_| rx)
+        .map_err(|e| format!("could not start the {name} collector: {e}"))
+}
+
+/// Wait for a source until the common deadline; past it the result is abandoned (the source's own
+/// calls carry shorter timeouts, so its thread does not linger long).
+fn wait<T>(name: &str, rx: Result<mpsc::Receiver<T>, String>, deadline: Instant, timeout: Duration) -> Fact<T> {
+    let rx = match rx {
+        Ok(rx) => rx,
+        Err(e) => return Fact::unavailable(MissingKind::Failed, e),
+    };
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
         Ok(v) => Fact::Collected(v),
         Err(mpsc::RecvTimeoutError::Timeout) => Fact::unavailable(
             MissingKind::Timeout,
@@ -114,8 +191,9 @@ mod tests {
 
     #[test]
     fn slow_source_times_out() {
-        let f: Fact<()> =
-            with_timeout("slow", Duration::from_millis(50), || std::thread::sleep(Duration::from_secs(2)));
+        let rx = spawn_source("slow", || std::thread::sleep(Duration::from_secs(2)));
+        let t = Duration::from_millis(50);
+        let f: Fact<()> = wait("slow", rx, Instant::now() + t, t);
         assert!(matches!(f, Fact::Unavailable(m) if m.kind == MissingKind::Timeout));
     }
 }

@@ -20,7 +20,7 @@ impl Run {
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wasmdoctor"));
-    c.env_remove("NODE_NAME").env("NO_COLOR", "1").env("LANG", "C.UTF-8");
+    c.env_remove("NODE_NAME").env_remove("DOCKER_HOST").env("NO_COLOR", "1").env("LANG", "C.UTF-8");
     c
 }
 
