@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and the tests need (gcc for -sys crates; hyperfine for bench/).
-APT_PACKAGES=(build-essential ca-certificates curl)
+# Debian packages the build and the tests need: gcc, protoc (containerd-client and k8s-cri compile
+# protos at build time), and the real daemons tests/daemons.rs starts (containerd, dockerd).
+APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

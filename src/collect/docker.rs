@@ -43,7 +43,7 @@ pub async fn collect(host: &HostRoot, host_url: &str, timeout: Duration) -> Fact
         Err(_) => {
             return Fact::unavailable(
                 MissingKind::Timeout,
-                format!("{host_url} did not answer within {}s", timeout.as_secs_f32()),
+                format!("{host_url} accepted the connection but did not answer in time"),
             );
         }
     };

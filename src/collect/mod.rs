@@ -40,6 +40,9 @@ pub fn collect(opts: &CollectOptions) -> Facts {
         .clone()
         .or_else(|| host.read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
     let timeout = opts.source_timeout;
+    // Sources stop themselves a little before the common deadline, so that their own, more precise
+    // reason ("accepted the connection but did not answer") arrives rather than the generic one.
+    let inner = timeout.mul_f64(0.9);
     let node = opts.node.then(|| {
         let node_opts = node::NodeOptions {
             host: host.clone(),
@@ -51,27 +54,27 @@ pub fn collect(opts: &CollectOptions) -> Facts {
     let containerd = opts.node.then(|| {
         let (on_disk, address) = containerd_socket(&host, opts.containerd_address.as_deref());
         spawn_source("containerd", move || {
-            block_on(async move { containerd_live::collect(&on_disk, &address, timeout).await })
+            block_on(async move { containerd_live::collect(&on_disk, &address, inner).await })
         })
     });
     let docker = opts.docker.then(|| {
         let host = host.clone();
         let url = opts.docker_host.clone().unwrap_or_else(docker::default_host);
-        spawn_source("docker", move || block_on(async move { docker::collect(&host, &url, timeout).await }))
+        spawn_source("docker", move || block_on(async move { docker::collect(&host, &url, inner).await }))
     });
     // All sources run at once; each gets the same deadline.
     let deadline = started + timeout;
     let node = match node {
         Some(rx) => wait("node", rx, deadline, timeout),
-        None => Fact::unavailable(MissingKind::NotRequested, "left out with `--no-node`"),
+        None => Fact::unavailable(MissingKind::NotRequested, "`--no-node` was given"),
     };
     let containerd = match containerd {
         Some(rx) => flatten(wait("containerd", rx, deadline, timeout)),
-        None => Fact::unavailable(MissingKind::NotRequested, "left out with `--no-node`"),
+        None => Fact::unavailable(MissingKind::NotRequested, "`--no-node` was given"),
     };
     let docker = match docker {
         Some(rx) => flatten(wait("docker", rx, deadline, timeout)),
-        None => Fact::unavailable(MissingKind::NotRequested, "left out with `--no-docker`"),
+        None => Fact::unavailable(MissingKind::NotRequested, "`--no-docker` was given"),
     };
     Facts {
         schema_version: FACTS_SCHEMA_VERSION,

@@ -1,0 +1,518 @@
+//! Against real daemons: a private containerd (Debian's `containerd`, with its CRI plugin) and a
+//! private dockerd (Debian's `docker.io`), each with its own config, root, state and socket under a
+//! temporary host root, always stopped at the end. A daemon that cannot start fails the test with
+//! its log: these tests never pass silently.
+
+mod common;
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use sha2::{Digest, Sha256};
+
+const WASM_RUNTIMES: &str = r#"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+    runtime_type = "io.containerd.runc.v2"
+    pod_annotations = ["module.wasm.image/variant", "run.oci.handler"]
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+      BinaryName = "/usr/bin/crun"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmedge]
+    runtime_type = "io.containerd.wasmedge.v1"
+"#;
+
+/// A containerd of our own. Its host root holds `etc/containerd/config.toml` and
+/// `run/containerd/containerd.sock`, so `wasmdoctor --host-root <root>` finds both as on a node.
+struct Containerd {
+    root: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Containerd {
+    fn start(runtimes: &str) -> Containerd {
+        let root = tempfile::Builder::new().prefix("wd-ctd").tempdir_in("/tmp").expect("temp dir");
+        let c = Containerd { root, child: None };
+        std::fs::create_dir_all(c.path("run/containerd")).unwrap();
+        std::fs::create_dir_all(c.path("etc/containerd")).unwrap();
+        c.write_config(runtimes);
+        c.spawn()
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.path("run/containerd/containerd.sock")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.path("etc/containerd/config.toml")
+    }
+
+    fn write_config(&self, runtimes: &str) {
+        let r = self.root.path().display();
+        let text = format!(
+            r#"version = 2
+root = "{r}/var/lib/containerd"
+state = "{r}/run/containerd/state"
+
+[grpc]
+  address = "{r}/run/containerd/containerd.sock"
+[ttrpc]
+  address = "{r}/run/containerd/containerd.sock.ttrpc"
+[debug]
+  address = "{r}/run/containerd/debug.sock"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{r}/opt/containerd"
+[plugins."io.containerd.grpc.v1.cri"]
+  disable_tcp_service = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{r}/opt/cni/bin"
+    conf_dir = "{r}/etc/cni/net.d"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+{runtimes}"#
+        );
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("containerd.log")).unwrap_or_default()
+    }
+
+    fn spawn(mut self) -> Containerd {
+        let log = std::fs::File::create(self.path("containerd.log")).unwrap();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(self.config())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start containerd (Debian package `containerd`): {e}"));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("containerd exited with {status}:\n{}", self.log());
+            }
+            if self.socket().exists() && self.ctr(&["version"]).status.success() {
+                return self;
+            }
+            assert!(Instant::now() < deadline, "containerd did not answer within 30 s:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn restart(mut self) -> Containerd {
+        self.stop();
+        self.spawn()
+    }
+
+    fn ctr(&self, args: &[&str]) -> std::process::Output {
+        Command::new("ctr").arg("--address").arg(self.socket()).args(args).output().expect("run ctr")
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+
+    fn wasmdoctor(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["--host-root", self.root.path().to_str().unwrap(), "--no-docker"];
+        args.extend(extra);
+        run(&args)
+    }
+
+    fn facts(&self) -> serde_json::Value {
+        let r = self.wasmdoctor(&["collect", "-o", "-"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// SIGTERM, then SIGKILL after 10 s; always reaped.
+fn terminate(child: &mut Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn report(c: &Containerd) -> serde_json::Value {
+    let r = c.wasmdoctor(&["--json"]);
+    let j = r.json();
+    assert_schema_valid(&j);
+    j
+}
+
+#[test]
+fn version_namespaces_and_the_loaded_runtimes() {
+    let c = Containerd::start(WASM_RUNTIMES);
+    assert!(c.ctr(&["namespaces", "create", "wasmdoctor-test"]).status.success());
+    let facts = c.facts();
+    let live = &facts["containerd"]["collected"];
+    let want = String::from_utf8(Command::new("containerd").arg("--version").output().unwrap().stdout).unwrap();
+    let version = live["version"].as_str().unwrap();
+    assert!(!version.is_empty() && want.contains(version), "{version} vs {want}");
+    assert!(live["namespaces"].as_array().unwrap().iter().any(|n| n == "wasmdoctor-test"), "{live}");
+    let runtimes = live["cri"]["collected"]["runtimes"].as_array().unwrap_or_else(|| panic!("{live}\n{}", c.log()));
+    let by_name =
+        |n: &str| runtimes.iter().find(|r| r["name"] == n).unwrap_or_else(|| panic!("{n} not loaded: {runtimes:?}"));
+    assert_eq!(by_name("crun")["binary_name"], "/usr/bin/crun");
+    assert_eq!(by_name("crun")["pod_annotations"], serde_json::json!(["module.wasm.image/variant", "run.oci.handler"]));
+    assert_eq!(by_name("wasmedge")["runtime_type"], "io.containerd.wasmedge.v1");
+
+    let j = report(&c);
+    assert_eq!(check(&j, "WD206")["status"], "pass", "{}", check(&j, "WD206"));
+    assert!(check(&j, "WD206")["message"].as_str().unwrap().contains(version));
+    assert_eq!(check(&j, "WD207")["status"], "pass", "{}", check(&j, "WD207"));
+}
+
+#[test]
+fn drift_until_restart() {
+    let c = Containerd::start(WASM_RUNTIMES);
+    assert_eq!(check(&report(&c), "WD207")["status"], "pass");
+    let edited = WASM_RUNTIMES
+        .replace(r#"["module.wasm.image/variant", "run.oci.handler"]"#, r#"["module.wasm.image/*"]"#)
+        + "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\n    runtime_type = \"io.containerd.spin.v2\"\n";
+    c.write_config(&edited);
+    let j = report(&c);
+    let wd207 = check(&j, "WD207");
+    assert_eq!(wd207["status"], "fail", "{wd207}");
+    let m = wd207["message"].as_str().unwrap();
+    assert!(m.contains("`spin` (/etc/containerd/config.toml:"), "{m}");
+    assert!(m.contains("is in the file but not loaded"), "{m}");
+    assert!(
+        m.contains(r#"`crun` pod_annotations are ["module.wasm.image/*"] in the file, ["module.wasm.image/variant", "run.oci.handler"] loaded"#),
+        "{m}"
+    );
+    assert!(m.ends_with("a restart is pending"), "{m}");
+    let c = c.restart();
+    let j = report(&c);
+    assert_eq!(check(&j, "WD207")["status"], "pass", "{}", check(&j, "WD207"));
+}
+
+/// An OCI image layout with one `.wasm` layer, platform `wasi/wasm` and the manifest annotation
+/// `module.wasm.image/variant: compat-smart`, packed as a tarball for `ctr images import`.
+fn wasm_image_tarball(dir: &Path) -> PathBuf {
+    let layout = dir.join("layout");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let hex: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("hello.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let layer_tar = dir.join("layer.tar");
+    let ok = Command::new("tar").arg("-C").arg(&src).arg("-cf").arg(&layer_tar).arg("hello.wasm").status().unwrap();
+    assert!(ok.success());
+    let (layer, layer_size) = put(&std::fs::read(&layer_tar).unwrap());
+    let config = serde_json::json!({
+        "architecture": "wasm", "os": "wasi",
+        "config": {"Entrypoint": ["/hello.wasm"]},
+        "rootfs": {"type": "layers", "diff_ids": [layer]}
+    });
+    let (config_digest, config_size) = put(config.to_string().as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": layer_size}],
+        "annotations": {"module.wasm.image/variant": "compat-smart"}
+    });
+    let (manifest_digest, manifest_size) = put(manifest.to_string().as_bytes());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest, "size": manifest_size,
+            "platform": {"architecture": "wasm", "os": "wasi"},
+            "annotations": {"io.containerd.image.name": "docker.io/library/wasm-hello:v1", "org.opencontainers.image.ref.name": "v1"}
+        }]
+    });
+    std::fs::write(layout.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let tarball = dir.join("wasm-hello.tar");
+    let ok = Command::new("tar").arg("-C").arg(&layout).arg("-cf").arg(&tarball).arg(".").status().unwrap();
+    assert!(ok.success());
+    tarball
+}
+
+#[test]
+fn image_platform_and_annotation_from_the_content_store() {
+    let c = Containerd::start(WASM_RUNTIMES);
+    let work = tempfile::tempdir().unwrap();
+    let tarball = wasm_image_tarball(work.path());
+    let out = c.ctr(&["-n", "k8s.io", "images", "import", "--all-platforms", tarball.to_str().unwrap()]);
+    assert!(out.status.success(), "ctr import: {}", String::from_utf8_lossy(&out.stderr));
+    let facts = c.facts();
+    let images = facts["containerd"]["collected"]["images"]["collected"].as_array().unwrap();
+    let img = images
+        .iter()
+        .find(|i| i["name"] == "docker.io/library/wasm-hello:v1")
+        .unwrap_or_else(|| panic!("imported image not listed: {images:?}"));
+    assert_eq!(img["namespace"], "k8s.io");
+    assert_eq!(img["platforms"], serde_json::json!(["wasi/wasm"]));
+    assert_eq!(img["annotations"]["module.wasm.image/variant"], "compat-smart");
+    assert_eq!(img["content_error"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_wasmedge_shim_task_fails_with_binary_not_installed() {
+    let c = Containerd::start(WASM_RUNTIMES);
+    let rootfs = c.path("rootfs");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    std::fs::write(rootfs.join("hello.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let out = c.ctr(&[
+        "run",
+        "--rm",
+        "--runtime",
+        "io.containerd.wasmedge.v1",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "wasm-test",
+        "/hello.wasm",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    // The exact text is kept as a fixture for the failure-signature check (WD308).
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/errors/containerd-1.6-ctr-run-wasmedge-binary-not-installed.txt");
+    let kept = std::fs::read_to_string(&fixture).unwrap();
+    let kept = kept.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    assert_eq!(stderr, kept.trim(), "containerd's error text changed");
+    assert!(stderr.contains(r#"binary not installed "containerd-shim-wasmedge-v1""#), "{stderr}");
+}
+
+/// A unix socket that accepts connections and never answers.
+fn silent_socket(path: &Path) -> std::thread::JoinHandle<()> {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().take(8).flatten() {
+            held.push(s);
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    })
+}
+
+#[test]
+fn sockets_that_never_answer_time_out_and_the_report_completes() {
+    let root = tempfile::tempdir().unwrap();
+    let _ctd = silent_socket(&root.path().join("run/containerd/containerd.sock"));
+    let _dkr = silent_socket(&root.path().join("run/docker.sock"));
+    let start = Instant::now();
+    let r = run(&[
+        "--json",
+        "--timeout",
+        "1",
+        "--host-root",
+        root.path().to_str().unwrap(),
+        "--docker-host",
+        "unix:///run/docker.sock",
+    ]);
+    let elapsed = start.elapsed();
+    let j = r.json();
+    assert_schema_valid(&j);
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert_eq!(j["checks"].as_array().unwrap().len(), wasmdoctor::checks::CHECKS.len());
+    let wd206 = check(&j, "WD206");
+    assert_eq!(wd206["status"], "error", "{wd206}");
+    assert_eq!(wd206["message"], "/run/containerd/containerd.sock accepted the connection but did not answer in time");
+    let wd401 = check(&j, "WD401");
+    assert_eq!(wd401["status"], "error", "{wd401}");
+    assert!(
+        wd401["message"]
+            .as_str()
+            .unwrap()
+            .contains("unix:///run/docker.sock accepted the connection but did not answer in time"),
+        "{wd401}"
+    );
+    // Node checks still ran.
+    assert!(check(&j, "WD201")["message"].as_str().unwrap().contains("/etc/containerd/config.toml"));
+}
+
+#[test]
+fn missing_and_stale_sockets() {
+    let root = tempfile::tempdir().unwrap();
+    // Nothing under an offline host root: skip, with the reason.
+    let j = run(&["--json", "--host-root", root.path().to_str().unwrap()]).json();
+    assert_eq!(check(&j, "WD206")["status"], "skip");
+    assert!(
+        check(&j, "WD206")["message"]
+            .as_str()
+            .unwrap()
+            .contains("no containerd socket at /run/containerd/containerd.sock")
+    );
+    // A given address is a live claim: a stale socket (nothing listening) is a failure.
+    let stale = root.path().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    std::fs::create_dir_all(root.path().join("usr/bin")).unwrap();
+    let j =
+        run(&["--json", "--host-root", root.path().to_str().unwrap(), "--containerd-address", "/stale.sock"]).json();
+    let wd206 = check(&j, "WD206");
+    assert_eq!(wd206["status"], "fail", "{wd206}");
+    assert!(wd206["message"].as_str().unwrap().contains("connection refused"), "{wd206}");
+}
+
+#[test]
+fn permission_denied_names_the_socket() {
+    let root = tempfile::Builder::new().prefix("wd-perm").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sock = root.path().join("run/containerd/containerd.sock");
+    let _listener = {
+        std::fs::create_dir_all(sock.parent().unwrap()).unwrap();
+        for d in ["run", "run/containerd"] {
+            std::fs::set_permissions(root.path().join(d), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::os::unix::net::UnixListener::bind(&sock).unwrap()
+    };
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Run as `nobody`, as an operator without root would.
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_wasmdoctor"))
+        .args(["--json", "--no-docker", "--only", "WD206", "--host-root", root.path().to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("setpriv (util-linux)");
+    let j: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let wd206 = check(&j, "WD206");
+    assert_eq!(wd206["status"], "error", "{wd206}");
+    assert_eq!(
+        wd206["message"],
+        "connect /run/containerd/containerd.sock: permission denied (run wasmdoctor as root, or as a member of the group that owns the socket)"
+    );
+}
+
+/// A dockerd of our own (Debian's docker.io 20.10), attached to a private containerd, with a fake
+/// Wasm shim on its PATH.
+struct Dockerd {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Dockerd {
+    fn start(containerd: &Containerd) -> Dockerd {
+        let dir = tempfile::Builder::new().prefix("wd-dkr").tempdir_in("/tmp").unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("bin")).unwrap();
+        let shim = d.join("bin/containerd-shim-wasmedge-v1");
+        std::fs::write(&shim, "#!/bin/sh\necho 'containerd-shim-wasmedge-v1:'\n").unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(d.join("daemon.json"), "{}\n").unwrap();
+        let log = std::fs::File::create(d.join("dockerd.log")).unwrap();
+        let path = format!("{}:{}", d.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+        let child = Command::new("dockerd")
+            .arg("--data-root")
+            .arg(d.join("data"))
+            .arg("--exec-root")
+            .arg(d.join("exec"))
+            .arg("--pidfile")
+            .arg(d.join("docker.pid"))
+            .arg("--host")
+            .arg(format!("unix://{}", d.join("docker.sock").display()))
+            .arg("--config-file")
+            .arg(d.join("daemon.json"))
+            .arg("--containerd")
+            .arg(containerd.socket())
+            .args(["--storage-driver=vfs", "--iptables=false", "--bridge=none"])
+            .env("PATH", path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start dockerd (Debian package `docker.io`): {e}"));
+        let mut dockerd = Dockerd { dir, child: Some(child) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = dockerd.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("dockerd exited with {status}:\n{}", dockerd.log());
+            }
+            if dockerd.log().contains("API listen on") {
+                return dockerd;
+            }
+            assert!(Instant::now() < deadline, "dockerd did not come up within 60 s:\n{}", dockerd.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn log(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(self.dir.path().join("dockerd.log")) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.dir.path().join("docker.sock").display())
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+}
+
+#[test]
+fn private_dockerd_version_store_and_shim() {
+    let c = Containerd::start(WASM_RUNTIMES);
+    let d = Dockerd::start(&c);
+    // Host root `/`: dockerd's PATH is read from this machine's procfs.
+    let r = run(&["--json", "--no-node", "--docker-host", &d.host()]);
+    let j = r.json();
+    assert_schema_valid(&j);
+    let want = String::from_utf8(Command::new("dockerd").arg("--version").output().unwrap().stdout).unwrap();
+    let wd401 = check(&j, "WD401");
+    let m = wd401["message"].as_str().unwrap();
+    let version = m.split('`').nth(1).unwrap();
+    assert!(want.contains(version), "{m} vs {want}");
+    if version.starts_with("20.") {
+        assert_eq!(wd401["status"], "fail", "{wd401}");
+        assert!(m.contains("(API 1.41) is older than 24.0"), "{m}");
+    }
+    let wd402 = check(&j, "WD402");
+    assert_eq!(wd402["status"], "fail", "{wd402}");
+    assert!(
+        wd402["message"].as_str().unwrap().starts_with("dockerd stores images with the `vfs` graph driver"),
+        "{wd402}"
+    );
+    let wd403 = check(&j, "WD403");
+    assert_eq!(wd403["status"], "pass", "{wd403}\n{}", d.log());
+    let shim = d.dir.path().join("bin/containerd-shim-wasmedge-v1");
+    assert_eq!(wd403["message"], format!("Wasm shims on dockerd's PATH (from procfs): `{}`", shim.display()));
+}
