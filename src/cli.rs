@@ -31,6 +31,12 @@ pub struct GlobalArgs {
     /// This node's Kubernetes name (default: $NODE_NAME, else the host root's /etc/hostname)
     #[arg(long = "node", global = true, value_name = "NAME", env = "NODE_NAME")]
     pub node_name: Option<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else the in-cluster config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: its current-context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
     /// containerd's socket, a node path (default: auto, under the host root)
     #[arg(long, global = true, value_name = "PATH")]
     pub containerd_address: Option<String>,

@@ -56,14 +56,22 @@ pub fn evaluate(facts: &Facts, policy: &Policy, selection: &Selection, today: &s
             }
         })
         .collect();
-    let sources =
-        vec![source("node", &facts.node), source("containerd", &facts.containerd), source("docker", &facts.docker)];
+    let sources = vec![
+        source("node", &facts.node),
+        source("containerd", &facts.containerd),
+        source("docker", &facts.docker),
+        source("cluster", &facts.cluster),
+    ];
+    let cluster = facts
+        .cluster
+        .collected()
+        .map(|c| crate::report::ClusterTarget { context: c.context.clone(), server: c.server.clone() });
     Report {
         schema_version: crate::report::REPORT_SCHEMA_VERSION,
         tool: Tool { name: "wasmdoctor".into(), version: env!("CARGO_PKG_VERSION").into() },
         started_at: facts.collected_at.clone(),
         duration_ms: facts.collect_ms,
-        target: Target { host_root: facts.host_root.clone(), node: facts.node_name.clone(), cluster: None },
+        target: Target { host_root: facts.host_root.clone(), node: facts.node_name.clone(), cluster },
         sources,
         summary: Summary::of(&checks),
         checks,

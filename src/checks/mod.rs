@@ -16,6 +16,7 @@ macro_rules! or_return {
 }
 
 mod cgroup_driver;
+mod cluster;
 mod containerd_config;
 mod containerd_live;
 mod crun;
@@ -96,6 +97,14 @@ pub static CHECKS: &[Check] = &[
     Check { id: "WD206", slug: "containerd-running", run: containerd_live::running },
     Check { id: "WD207", slug: "config-drift", run: containerd_live::drift },
     Check { id: "WD208", slug: "shim-cgroup-driver", run: cgroup_driver::shim_cgroup_driver },
+    Check { id: "WD301", slug: "runtimeclass-present", run: cluster::runtimeclass_present },
+    Check { id: "WD302", slug: "runtimeclass-handler-unknown", run: cluster::runtimeclass_handler_unknown },
+    Check { id: "WD303", slug: "workload-runtimeclass-missing", run: cluster::workload_runtimeclass_missing },
+    Check { id: "WD304", slug: "wasm-annotation", run: cluster::wasm_annotation },
+    Check { id: "WD305", slug: "empty-logs", run: cluster::empty_logs },
+    Check { id: "WD306", slug: "wasm-socket-errors", run: cluster::wasm_socket_errors },
+    Check { id: "WD307", slug: "hpa-metric-source", run: cluster::hpa_metric_source },
+    Check { id: "WD308", slug: "wasm-pod-failures", run: cluster::wasm_pod_failures },
     Check { id: "WD401", slug: "docker-engine", run: docker::engine },
     Check { id: "WD402", slug: "docker-containerd-store", run: docker::containerd_store },
     Check { id: "WD403", slug: "docker-wasm-shim", run: docker::wasm_shim },

@@ -18,6 +18,7 @@ pub fn facts(node: NodeFacts) -> Facts {
         node: Fact::Collected(node),
         containerd: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
         docker: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
+        cluster: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Collectors: all I/O lives here. Each source runs on its own thread with a timeout and returns
 //! plain data (`Facts`); a source that fails or times out becomes an `Unavailable` fact with the reason.
 
+pub mod cluster;
 pub mod containerd_config;
 pub mod containerd_live;
 pub mod docker;
@@ -24,6 +25,9 @@ pub struct CollectOptions {
     pub node_name: Option<String>,
     pub node: bool,
     pub docker: bool,
+    pub cluster: bool,
+    pub kubeconfig: Option<std::path::PathBuf>,
+    pub context: Option<String>,
     /// `--containerd-address`: a node path (under the host root); else auto-detected.
     pub containerd_address: Option<String>,
     /// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
@@ -62,6 +66,14 @@ pub fn collect(opts: &CollectOptions) -> Facts {
         let url = opts.docker_host.clone().unwrap_or_else(docker::default_host);
         spawn_source("docker", move || block_on(async move { docker::collect(&host, &url, inner).await }))
     });
+    let cluster = opts.cluster.then(|| {
+        let copts = cluster::ClusterOptions {
+            kubeconfig: opts.kubeconfig.clone(),
+            context: opts.context.clone(),
+            timeout: inner,
+        };
+        spawn_source("cluster", move || block_on(async move { cluster::collect(&copts).await }))
+    });
     // All sources run at once; each gets the same deadline.
     let deadline = started + timeout;
     let node = match node {
@@ -76,6 +88,10 @@ pub fn collect(opts: &CollectOptions) -> Facts {
         Some(rx) => flatten(wait("docker", rx, deadline, timeout)),
         None => Fact::unavailable(MissingKind::NotRequested, "`--no-docker` was given"),
     };
+    let cluster = match cluster {
+        Some(rx) => flatten(wait("cluster", rx, deadline, timeout)),
+        None => Fact::unavailable(MissingKind::NotRequested, "`--no-cluster` was given"),
+    };
     Facts {
         schema_version: FACTS_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -87,6 +103,7 @@ pub fn collect(opts: &CollectOptions) -> Facts {
         node,
         containerd,
         docker,
+        cluster,
     }
 }
 
