@@ -337,7 +337,7 @@ pub fn workload_runtimeclass_missing(ctx: &Ctx) -> Outcome {
     let missing: Vec<String> = missing.into_iter().map(|m| format!("`{m}`")).collect();
     with_affected(
         Outcome::fail(format!(
-            "{} {} {} do not exist: {} (pods are rejected with `pod rejected: RuntimeClass \"…\" not found`){partial}",
+            "{} {} {} not exist: {} (pods are rejected with `pod rejected: RuntimeClass \"…\" not found`){partial}",
             if missing.len() == 1 { "RuntimeClass" } else { "RuntimeClasses" },
             list(&missing),
             if missing.len() == 1 { "does" } else { "do" },

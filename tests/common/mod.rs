@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_api;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,7 +22,11 @@ impl Run {
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wasmdoctor"));
-    c.env_remove("NODE_NAME").env_remove("DOCKER_HOST").env("NO_COLOR", "1").env("LANG", "C.UTF-8");
+    c.env_remove("NODE_NAME")
+        .env_remove("DOCKER_HOST")
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .env("NO_COLOR", "1")
+        .env("LANG", "C.UTF-8");
     c
 }
 

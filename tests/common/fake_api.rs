@@ -1,0 +1,523 @@
+//! A local fake Kubernetes API server, reached over real HTTP (HTTP/1.1 on 127.0.0.1) by the real
+//! kube client through a generated kubeconfig. It serves list endpoints with `limit`/`continue`,
+//! `fieldSelector=type=Warning` for events, pod logs (`limitBytes`, `tailLines`), discovery enough
+//! for kubectl, and injected faults per collection: an HTTP status (403, 500), a malformed body, a
+//! delay. Every request is recorded.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status(u16),
+    Malformed,
+    Delay(Duration),
+}
+
+#[derive(Default)]
+pub struct State {
+    /// Collection path (`/api/v1/pods`) → objects.
+    pub lists: BTreeMap<String, Vec<Value>>,
+    /// `ns/pod/container` → log text.
+    pub logs: HashMap<String, String>,
+    /// Collection path (or a log path prefix) → fault.
+    pub faults: BTreeMap<String, Fault>,
+    /// Every request's path and query, in arrival order.
+    pub requests: Vec<String>,
+}
+
+/// Where each kind is listed, and the list kind it answers with.
+pub fn collection(kind: &str) -> Option<(&'static str, &'static str)> {
+    Some(match kind {
+        "RuntimeClass" => ("/apis/node.k8s.io/v1/runtimeclasses", "RuntimeClassList"),
+        "Node" => ("/api/v1/nodes", "NodeList"),
+        "Pod" => ("/api/v1/pods", "PodList"),
+        "Event" => ("/api/v1/events", "EventList"),
+        "Deployment" => ("/apis/apps/v1/deployments", "DeploymentList"),
+        "StatefulSet" => ("/apis/apps/v1/statefulsets", "StatefulSetList"),
+        "DaemonSet" => ("/apis/apps/v1/daemonsets", "DaemonSetList"),
+        "ReplicaSet" => ("/apis/apps/v1/replicasets", "ReplicaSetList"),
+        "Job" => ("/apis/batch/v1/jobs", "JobList"),
+        "HorizontalPodAutoscaler" => ("/apis/autoscaling/v2/horizontalpodautoscalers", "HorizontalPodAutoscalerList"),
+        "PodMetrics" => ("/apis/metrics.k8s.io/v1beta1/pods", "PodMetricsList"),
+        _ => return None,
+    })
+}
+
+impl State {
+    /// Add an object to its collection (namespaced kinds default to `default`).
+    pub fn add(&mut self, mut obj: Value) {
+        let kind = obj["kind"].as_str().unwrap_or("").to_string();
+        let Some((path, _)) = collection(&kind) else { return };
+        let cluster_scoped = matches!(kind.as_str(), "RuntimeClass" | "Node");
+        if !cluster_scoped && obj["metadata"]["namespace"].is_null() {
+            obj["metadata"]["namespace"] = json!("default");
+        }
+        let list = self.lists.entry(path.to_string()).or_default();
+        let key = |o: &Value| (o["metadata"]["namespace"].clone(), o["metadata"]["name"].clone());
+        list.retain(|o| key(o) != key(&obj));
+        list.push(obj);
+    }
+
+    pub fn log(&mut self, ns: &str, pod: &str, container: &str, text: &str) {
+        self.logs.insert(format!("{ns}/{pod}/{container}"), text.to_string());
+    }
+
+    /// Every RuntimeClass, Deployment, Job, Pod and HPA of the corpus manifests.
+    pub fn add_corpus_manifests(&mut self) {
+        let dir = super::corpus().join("manifests");
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+            self.add_manifest_file(f);
+        }
+    }
+
+    /// The objects of one corpus manifest (`corpus/manifests/<name>`).
+    pub fn add_manifest(&mut self, name: &str) {
+        let path = super::corpus().join("manifests").join(name);
+        assert!(path.exists(), "{name} is not in the corpus");
+        self.add_manifest_file(&path);
+    }
+
+    fn add_manifest_file(&mut self, f: &Path) {
+        {
+            let text = std::fs::read_to_string(f).unwrap();
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                let Ok(v) = <serde_yaml::Value as serde::Deserialize>::deserialize(doc) else { continue };
+                let Ok(obj) = serde_json::to_value(v) else { continue };
+                if matches!(
+                    obj["kind"].as_str(),
+                    Some(
+                        "RuntimeClass"
+                            | "Deployment"
+                            | "Job"
+                            | "Pod"
+                            | "HorizontalPodAutoscaler"
+                            | "DaemonSet"
+                            | "StatefulSet"
+                    )
+                ) {
+                    self.add(obj);
+                }
+            }
+        }
+    }
+}
+
+pub struct FakeApi {
+    pub url: String,
+    pub state: Arc<Mutex<State>>,
+}
+
+impl FakeApi {
+    pub fn start(state: State) -> FakeApi {
+        let state = Arc::new(Mutex::new(state));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                loop {
+                    let Ok((sock, _)) = listener.accept().await else { continue };
+                    let state = shared.clone();
+                    tokio::spawn(async move {
+                        let _ = serve(sock, state).await;
+                    });
+                }
+            });
+        });
+        let addr = rx.recv().unwrap();
+        FakeApi { url: format!("http://{addr}"), state }
+    }
+
+    /// A kubeconfig for this server, with a bearer token that must never appear in a report.
+    pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster:\n    server: {}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n- name: other\n  context:\n    cluster: fake\n    user: fake\nusers:\n- name: fake\n  user:\n    token: fake-secret-token-do-not-print\n",
+            self.url
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn fault(&self, path: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.insert(path.to_string(), fault);
+    }
+}
+
+async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let (read, mut write) = sock.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).await? == 0 {
+            return Ok(());
+        }
+        let mut content_length = 0usize;
+        let mut close = false;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).await? == 0 {
+                return Ok(());
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let lower = h.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+            if lower == "connection: close" {
+                close = true;
+            }
+        }
+        if content_length > 0 {
+            let mut body = vec![0; content_length];
+            reader.read_exact(&mut body).await?;
+        }
+        let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let (status, content_type, body, delay) = respond(&target, &state);
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{}\r\n",
+            reason(status),
+            body.len(),
+            if close { "Connection: close\r\n" } else { "" }
+        );
+        write.write_all(head.as_bytes()).await?;
+        write.write_all(&body).await?;
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        _ => "Status",
+    }
+}
+
+fn status(code: u16, reason: &str, message: &str) -> Vec<u8> {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code})
+        .to_string()
+        .into_bytes()
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let (Some(hi), Some(lo)) = (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c)))
+        {
+            out.push(hi * 16 + lo);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+type Response = (u16, &'static str, Vec<u8>, Option<Duration>);
+
+fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
+    let mut st = state.lock().unwrap();
+    st.requests.push(target.to_string());
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let params: HashMap<String, String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect();
+    let fault = st
+        .faults
+        .iter()
+        .find(|(k, _)| path == k.as_str() || (k.ends_with('/') && path.starts_with(k.as_str())))
+        .map(|(_, f)| f.clone());
+    let mut delay = None;
+    match fault {
+        Some(Fault::Status(403)) => {
+            let resource = path.rsplit('/').next().unwrap_or("");
+            let msg = format!(
+                "{resource} is forbidden: User \"system:serviceaccount:wasmdoctor:wasmdoctor\" cannot list resource \"{resource}\" at the cluster scope"
+            );
+            return (403, "application/json", status(403, "Forbidden", &msg), None);
+        }
+        Some(Fault::Status(code)) => {
+            return (code, "application/json", status(code, "InternalError", "etcdserver: request timed out"), None);
+        }
+        Some(Fault::Malformed) => {
+            return (200, "application/json", b"{\"kind\":\"PodList\",\"items\":[{\"metadata\":".to_vec(), None);
+        }
+        Some(Fault::Delay(d)) => delay = Some(d),
+        None => {}
+    }
+    let json = |v: Value| (200, "application/json", v.to_string().into_bytes(), delay);
+    match path {
+        "/version" => {
+            return json(json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake", "platform": "linux/amd64"}));
+        }
+        "/api" => {
+            return json(
+                json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+            );
+        }
+        "/apis" => {
+            let groups: Vec<Value> = [("apps", "v1"), ("batch", "v1"), ("autoscaling", "v2"), ("node.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1")]
+                .iter()
+                .map(|(g, v)| json!({"name": g, "versions": [{"groupVersion": format!("{g}/{v}"), "version": v}], "preferredVersion": {"groupVersion": format!("{g}/{v}"), "version": v}}))
+                .collect();
+            return json(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}));
+        }
+        "/api/v1" => {
+            let r = |name: &str, kind: &str, namespaced: bool| json!({"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": ["get", "list"]});
+            return json(
+                json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": [r("pods", "Pod", true), r("pods/log", "Pod", true), r("nodes", "Node", false), r("events", "Event", true)]}),
+            );
+        }
+        _ => {}
+    }
+    // Pod logs: /api/v1/namespaces/{ns}/pods/{name}/log
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if let ["api", "v1", "namespaces", ns, "pods", pod, "log"] = parts.as_slice() {
+        let container = params.get("container").cloned().unwrap_or_default();
+        let Some(text) = st.logs.get(&format!("{ns}/{pod}/{container}")).cloned() else {
+            return (404, "application/json", status(404, "NotFound", &format!("pods \"{pod}\" not found")), delay);
+        };
+        let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+        if let Some(n) = params.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
+            let skip = lines.len().saturating_sub(n);
+            lines.drain(..skip);
+        }
+        let mut out: Vec<u8> = lines.concat().into_bytes();
+        if let Some(n) = params.get("limitBytes").and_then(|n| n.parse::<usize>().ok()) {
+            out.truncate(n);
+        }
+        return (200, "text/plain", out, delay);
+    }
+    let Some(items) = st.lists.get(path) else {
+        if collection_kind(path).is_some() {
+            // A served resource with nothing in it.
+            return json(
+                json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
+            );
+        }
+        return (
+            404,
+            "application/json",
+            status(404, "NotFound", "the server could not find the requested resource"),
+            delay,
+        );
+    };
+    let mut selected: Vec<&Value> = items.iter().collect();
+    if let Some(sel) = params.get("fieldSelector") {
+        for clause in sel.split(',') {
+            if let Some((field, want)) = clause.split_once('=') {
+                let pointer = format!("/{}", field.replace('.', "/"));
+                selected.retain(|o| o.pointer(&pointer).and_then(Value::as_str) == Some(want));
+            }
+        }
+    }
+    let offset = params
+        .get("continue")
+        .and_then(|c| c.strip_prefix("cursor/"))
+        .and_then(|c| c.trim_end_matches("+==").parse::<usize>().ok())
+        .unwrap_or(0);
+    let limit = params.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let end = offset.saturating_add(limit).min(selected.len());
+    let page: Vec<&Value> = selected.get(offset.min(selected.len())..end).unwrap_or(&[]).to_vec();
+    let mut metadata = json!({"resourceVersion": "12345"});
+    if end < selected.len() {
+        metadata["continue"] = json!(format!("cursor/{end}+=="));
+        metadata["remainingItemCount"] = json!(selected.len() - end);
+    }
+    let kind = collection_kind(path).unwrap_or("List");
+    let mut body = Vec::with_capacity(page.len() * 1024);
+    body.extend_from_slice(
+        format!("{{\"kind\":\"{kind}\",\"apiVersion\":\"v1\",\"metadata\":{metadata},\"items\":[").as_bytes(),
+    );
+    for (i, item) in page.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        serde_json::to_writer(&mut body, item).unwrap();
+    }
+    body.extend_from_slice(b"]}");
+    (200, "application/json", body, delay)
+}
+
+fn collection_kind(path: &str) -> Option<&'static str> {
+    [
+        "RuntimeClass",
+        "Node",
+        "Pod",
+        "Event",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodMetrics",
+    ]
+    .into_iter()
+    .find_map(|k| collection(k).filter(|(p, _)| *p == path).map(|(_, list)| list))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realistic objects
+
+pub fn node(name: &str, labels: &[(&str, &str)]) -> Value {
+    let mut l: BTreeMap<&str, &str> = labels.iter().copied().collect();
+    l.insert("kubernetes.io/hostname", name);
+    l.insert("kubernetes.io/os", "linux");
+    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": l},
+           "status": {"nodeInfo": {"containerRuntimeVersion": "containerd://1.7.24", "kubeletVersion": "v1.33.0"}}})
+}
+
+pub struct PodSpec<'a> {
+    pub ns: &'a str,
+    pub name: &'a str,
+    pub node: &'a str,
+    pub runtime_class: Option<&'a str>,
+    pub annotations: &'a [(&'a str, &'a str)],
+    pub owner: Option<(&'a str, &'a str)>,
+    pub image: &'a str,
+    /// `running` (with started_at), or `waiting` with (reason, message).
+    pub running_since: Option<&'a str>,
+    pub waiting: Option<(&'a str, &'a str)>,
+}
+
+impl Default for PodSpec<'_> {
+    fn default() -> Self {
+        PodSpec {
+            ns: "default",
+            name: "pod",
+            node: "worker-1",
+            runtime_class: None,
+            annotations: &[],
+            owner: None,
+            image: "ghcr.io/example/app:v1",
+            running_since: Some("2026-11-24T08:00:00Z"),
+            waiting: None,
+        }
+    }
+}
+
+pub fn pod(p: PodSpec) -> Value {
+    let mut annotations: BTreeMap<&str, &str> = p.annotations.iter().copied().collect();
+    annotations.insert("kubectl.kubernetes.io/last-applied-configuration", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}");
+    let (phase, state) = match (p.running_since, p.waiting) {
+        (_, Some((reason, message))) => ("Pending", json!({"waiting": {"reason": reason, "message": message}})),
+        (Some(t), None) => ("Running", json!({"running": {"startedAt": t}})),
+        (None, None) => ("Pending", json!({"waiting": {"reason": "ContainerCreating"}})),
+    };
+    let mut obj = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": p.name, "namespace": p.ns, "uid": format!("uid-{}", p.name), "annotations": annotations,
+                     "labels": {"app": p.name}, "creationTimestamp": "2026-11-24T07:59:00Z"},
+        "spec": {"nodeName": p.node, "containers": [{"name": "app", "image": p.image,
+                   "env": [{"name": "API_TOKEN", "value": "pod-env-secret-do-not-print"}],
+                   "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
+                 "restartPolicy": "Always", "serviceAccountName": "default"},
+        "status": {"phase": phase, "startTime": "2026-11-24T07:59:30Z", "hostIP": "10.0.0.11", "podIP": "10.42.0.17",
+                   "containerStatuses": [{"name": "app", "ready": phase == "Running", "restartCount": 0, "image": p.image, "state": state}]}
+    });
+    if let Some(rc) = p.runtime_class {
+        obj["spec"]["runtimeClassName"] = json!(rc);
+    }
+    if let Some((kind, name)) = p.owner {
+        obj["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": format!("uid-{name}"), "controller": true}]);
+    }
+    obj
+}
+
+pub fn deployment(
+    ns: &str,
+    name: &str,
+    runtime_class: Option<&str>,
+    annotations: &[(&str, &str)],
+    image: &str,
+) -> Value {
+    let annotations: BTreeMap<&str, &str> = annotations.iter().copied().collect();
+    let mut obj = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}, "annotations": annotations},
+                              "spec": {"containers": [{"name": "app", "image": image}]}}}
+    });
+    if let Some(rc) = runtime_class {
+        obj["spec"]["template"]["spec"]["runtimeClassName"] = json!(rc);
+    }
+    obj
+}
+
+pub fn replicaset(ns: &str, name: &str, deployment: &str, runtime_class: Option<&str>) -> Value {
+    let mut obj = json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": name, "namespace": ns,
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment, "uid": format!("uid-{deployment}"), "controller": true}]},
+        "spec": {"template": {"metadata": {}, "spec": {"containers": [{"name": "app", "image": "ghcr.io/example/app:v1"}]}}}
+    });
+    if let Some(rc) = runtime_class {
+        obj["spec"]["template"]["spec"]["runtimeClassName"] = json!(rc);
+    }
+    obj
+}
+
+pub fn event(ns: &str, kind: &str, name: &str, reason: &str, message: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Event", "type": "Warning",
+        "metadata": {"name": format!("{name}.{}", reason.to_ascii_lowercase()), "namespace": ns},
+        "involvedObject": {"kind": kind, "namespace": ns, "name": name},
+        "reason": reason, "message": message, "count": 12,
+        "firstTimestamp": "2026-11-24T08:00:00Z", "lastTimestamp": "2026-11-24T09:55:00Z",
+        "source": {"component": "kubelet", "host": "worker-1"}
+    })
+}
+
+pub fn hpa(ns: &str, name: &str, target: &str, metrics: Value, conditions: Value) -> Value {
+    json!({
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}, "minReplicas": 1, "maxReplicas": 10, "metrics": metrics},
+        "status": {"currentReplicas": 1, "desiredReplicas": 1, "conditions": conditions}
+    })
+}
+
+pub fn pod_metrics(ns: &str, name: &str, cpu: &str) -> Value {
+    json!({"apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics", "metadata": {"name": name, "namespace": ns},
+           "timestamp": "2026-11-24T09:59:30Z", "window": "15s", "containers": [{"name": "app", "usage": {"cpu": cpu, "memory": "12Mi"}}]})
+}
