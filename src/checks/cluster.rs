@@ -2,7 +2,7 @@
 //! linked to the runtimes this node's containerd has (file and, when known, loaded); other nodes'
 //! runtimes are not visible from here and are reported as unknown, never guessed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Ctx, Outcome, count, list};
 use crate::facts::*;
@@ -120,6 +120,24 @@ fn some(objects: &[Affected]) -> String {
     } else {
         list(&names)
     }
+}
+
+/// Warning events about pods, by (namespace, pod): looked up once per pod, not scanned per pod.
+fn pod_events(c: &ClusterFacts) -> HashMap<(&str, &str), Vec<&EventInfo>> {
+    let mut by_pod: HashMap<(&str, &str), Vec<&EventInfo>> = HashMap::new();
+    for e in c.events.collected().into_iter().flatten().filter(|e| e.object.kind == "Pod") {
+        by_pod.entry((e.namespace.as_str(), e.object.name.as_str())).or_default().push(e);
+    }
+    by_pod
+}
+
+/// Container logs by (namespace, pod).
+fn pod_logs(c: &ClusterFacts) -> HashMap<(&str, &str), Vec<&ContainerLog>> {
+    let mut by_pod: HashMap<(&str, &str), Vec<&ContainerLog>> = HashMap::new();
+    for l in &c.logs {
+        by_pod.entry((l.namespace.as_str(), l.pod.as_str())).or_default().push(l);
+    }
+    by_pod
 }
 
 fn with_affected(mut o: Outcome, affected: Vec<Affected>) -> Outcome {
@@ -507,6 +525,7 @@ pub fn empty_logs(ctx: &Ctx) -> Outcome {
     let handlers = node_handlers(ctx.facts);
     let grace = ctx.policy.logs.grace_seconds.unwrap_or(crate::policy::DEFAULT_LOG_GRACE_SECONDS) as i64;
     let now = epoch(&ctx.facts.collected_at).unwrap_or(i64::MAX);
+    let logs = pod_logs(c);
     let mut silent: Vec<(Affected, String)> = Vec::new();
     let mut checked = 0;
     let mut errors = Vec::new();
@@ -516,9 +535,8 @@ pub fn empty_logs(ctx: &Ctx) -> Outcome {
             if !old_enough {
                 continue;
             }
-            let Some(log) =
-                c.logs.iter().find(|l| l.namespace == p.namespace && l.pod == p.name && l.container == ct.name)
-            else {
+            let key = (p.namespace.as_str(), p.name.as_str());
+            let Some(log) = logs.get(&key).and_then(|ls| ls.iter().find(|l| l.container == ct.name)) else {
                 continue;
             };
             match &log.bytes {
@@ -860,7 +878,7 @@ pub fn wasm_pod_failures(ctx: &Ctx) -> Outcome {
     let rcs = or_return!(needed(&c.runtime_classes));
     let pods = or_return!(needed(&c.pods));
     let handlers = node_handlers(ctx.facts);
-    let events = c.events.collected().map(Vec::as_slice).unwrap_or(&[]);
+    let events = pod_events(c);
     let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
     if wasm.is_empty() {
         return Outcome::skip("no Wasm pods");
@@ -868,10 +886,7 @@ pub fn wasm_pod_failures(ctx: &Ctx) -> Outcome {
     let mut found: Vec<(Affected, &'static str, String)> = Vec::new();
     for p in &wasm {
         let texts = p.containers.iter().filter(|c| c.state != "running").filter_map(|c| c.message.as_deref()).chain(
-            events
-                .iter()
-                .filter(|e| e.object.kind == "Pod" && e.object.name == p.name && e.namespace == p.namespace)
-                .map(|e| e.message.as_str()),
+            events.get(&(p.namespace.as_str(), p.name.as_str())).into_iter().flatten().map(|e| e.message.as_str()),
         );
         if let Some((check, line)) = texts.filter_map(signature).next() {
             found.push((pod_ref(p), check, line));

@@ -31,6 +31,9 @@ pub struct State {
     pub faults: BTreeMap<String, Fault>,
     /// Every request's path and query, in arrival order.
     pub requests: Vec<String>,
+    /// Serialized items per (collection, field selector), built on first use: pages are then
+    /// copies of bytes, so the server is not what a benchmark measures.
+    cache: HashMap<(String, String), Arc<Vec<Vec<u8>>>>,
 }
 
 /// Where each kind is listed, and the list kind it answers with.
@@ -53,7 +56,17 @@ pub fn collection(kind: &str) -> Option<(&'static str, &'static str)> {
 
 impl State {
     /// Add an object to its collection (namespaced kinds default to `default`).
-    pub fn add(&mut self, mut obj: Value) {
+    pub fn add(&mut self, obj: Value) {
+        self.insert(obj, true);
+    }
+
+    /// Add without replacing an object of the same name (for generated objects with unique names).
+    pub fn push(&mut self, obj: Value) {
+        self.insert(obj, false);
+    }
+
+    fn insert(&mut self, mut obj: Value, replace: bool) {
+        self.cache.clear();
         let kind = obj["kind"].as_str().unwrap_or("").to_string();
         let Some((path, _)) = collection(&kind) else { return };
         let cluster_scoped = matches!(kind.as_str(), "RuntimeClass" | "Node");
@@ -61,8 +74,10 @@ impl State {
             obj["metadata"]["namespace"] = json!("default");
         }
         let list = self.lists.entry(path.to_string()).or_default();
-        let key = |o: &Value| (o["metadata"]["namespace"].clone(), o["metadata"]["name"].clone());
-        list.retain(|o| key(o) != key(&obj));
+        if replace {
+            let key = |o: &Value| (o["metadata"]["namespace"].clone(), o["metadata"]["name"].clone());
+            list.retain(|o| key(o) != key(&obj));
+        }
         list.push(obj);
     }
 
@@ -162,6 +177,8 @@ impl FakeApi {
 }
 
 async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    // Without it, Nagle's algorithm and the client's delayed ACK add 40 ms to small responses.
+    sock.set_nodelay(true)?;
     let (read, mut write) = sock.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -203,8 +220,9 @@ async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io
             body.len(),
             if close { "Connection: close\r\n" } else { "" }
         );
-        write.write_all(head.as_bytes()).await?;
-        write.write_all(&body).await?;
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&body);
+        write.write_all(&out).await?;
         if close {
             return Ok(());
         }
@@ -308,6 +326,9 @@ fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         }
         _ => {}
     }
+    if let ["apis", group, version] = path.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+        return json(json!({"kind": "APIResourceList", "groupVersion": format!("{group}/{version}"), "resources": []}));
+    }
     // Pod logs: /api/v1/namespaces/{ns}/pods/{name}/log
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if let ["api", "v1", "namespaces", ns, "pods", pod, "log"] = parts.as_slice() {
@@ -326,44 +347,54 @@ fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         }
         return (200, "text/plain", out, delay);
     }
-    let Some(items) = st.lists.get(path) else {
-        if collection_kind(path).is_some() {
-            // A served resource with nothing in it.
-            return json(
-                json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
-            );
-        }
-        return (
-            404,
-            "application/json",
-            status(404, "NotFound", "the server could not find the requested resource"),
-            delay,
-        );
-    };
-    let mut selected: Vec<&Value> = items.iter().collect();
-    if let Some(sel) = params.get("fieldSelector") {
-        for clause in sel.split(',') {
-            if let Some((field, want)) = clause.split_once('=') {
-                let pointer = format!("/{}", field.replace('.', "/"));
-                selected.retain(|o| o.pointer(&pointer).and_then(Value::as_str) == Some(want));
+    let selector = params.get("fieldSelector").cloned().unwrap_or_default();
+    let key = (path.to_string(), selector.clone());
+    let items = match st.cache.get(&key) {
+        Some(items) => items.clone(),
+        None => {
+            let Some(items) = st.lists.get(path) else {
+                if collection_kind(path).is_some() {
+                    // A served resource with nothing in it.
+                    return json(
+                        json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
+                    );
+                }
+                return (
+                    404,
+                    "application/json",
+                    status(404, "NotFound", "the server could not find the requested resource"),
+                    delay,
+                );
+            };
+            let mut selected: Vec<&Value> = items.iter().collect();
+            for clause in selector.split(',').filter(|c| !c.is_empty()) {
+                if let Some((field, want)) = clause.split_once('=') {
+                    let pointer = format!("/{}", field.replace('.', "/"));
+                    selected.retain(|o| o.pointer(&pointer).and_then(Value::as_str) == Some(want));
+                }
             }
+            let serialized: Arc<Vec<Vec<u8>>> =
+                Arc::new(selected.iter().map(|v| serde_json::to_vec(v).unwrap()).collect());
+            st.cache.insert(key, serialized.clone());
+            serialized
         }
-    }
+    };
+    drop(st);
     let offset = params
         .get("continue")
         .and_then(|c| c.strip_prefix("cursor/"))
         .and_then(|c| c.trim_end_matches("+==").parse::<usize>().ok())
         .unwrap_or(0);
     let limit = params.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
-    let end = offset.saturating_add(limit).min(selected.len());
-    let page: Vec<&Value> = selected.get(offset.min(selected.len())..end).unwrap_or(&[]).to_vec();
+    let end = offset.saturating_add(limit).min(items.len());
+    let page = items.get(offset.min(items.len())..end).unwrap_or(&[]);
     let mut metadata = json!({"resourceVersion": "12345"});
-    if end < selected.len() {
+    if end < items.len() {
         metadata["continue"] = json!(format!("cursor/{end}+=="));
-        metadata["remainingItemCount"] = json!(selected.len() - end);
+        metadata["remainingItemCount"] = json!(items.len() - end);
     }
     let kind = collection_kind(path).unwrap_or("List");
-    let mut body = Vec::with_capacity(page.len() * 1024);
+    let mut body = Vec::with_capacity(page.iter().map(Vec::len).sum::<usize>() + 256);
     body.extend_from_slice(
         format!("{{\"kind\":\"{kind}\",\"apiVersion\":\"v1\",\"metadata\":{metadata},\"items\":[").as_bytes(),
     );
@@ -371,7 +402,7 @@ fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         if i > 0 {
             body.push(b',');
         }
-        serde_json::to_writer(&mut body, item).unwrap();
+        body.extend_from_slice(item);
     }
     body.extend_from_slice(b"]}");
     (200, "application/json", body, delay)
@@ -443,16 +474,47 @@ pub fn pod(p: PodSpec) -> Value {
         (Some(t), None) => ("Running", json!({"running": {"startedAt": t}})),
         (None, None) => ("Pending", json!({"waiting": {"reason": "ContainerCreating"}})),
     };
+    // Shaped like a real `kubectl get pod -o json` object (managedFields, projected token volume,
+    // tolerations, conditions), so list sizes are realistic for the benchmark.
+    let ready = if phase == "Running" { "True" } else { "False" };
     let mut obj = json!({
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": p.name, "namespace": p.ns, "uid": format!("uid-{}", p.name), "annotations": annotations,
-                     "labels": {"app": p.name}, "creationTimestamp": "2026-11-24T07:59:00Z"},
-        "spec": {"nodeName": p.node, "containers": [{"name": "app", "image": p.image,
+        "metadata": {"name": p.name, "namespace": p.ns, "uid": format!("0b6c5d7e-{:08x}-4a1b-9c2d-{:012x}", p.name.len(), p.name.bytes().map(u64::from).sum::<u64>()),
+                     "resourceVersion": "48213", "generateName": format!("{}-", p.name), "annotations": annotations,
+                     "labels": {"app": p.name, "pod-template-hash": "5d9f7c6b8d", "app.kubernetes.io/part-of": "shop"},
+                     "creationTimestamp": "2026-11-24T07:59:00Z",
+                     "managedFields": [
+                        {"apiVersion": "v1", "fieldsType": "FieldsV1", "manager": "kube-controller-manager", "operation": "Update", "time": "2026-11-24T07:59:00Z",
+                         "fieldsV1": {"f:metadata": {"f:generateName": {}, "f:labels": {".": {}, "f:app": {}, "f:pod-template-hash": {}}, "f:ownerReferences": {".": {}}},
+                                      "f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:resources": {".": {}, "f:requests": {".": {}, "f:cpu": {}, "f:memory": {}}}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}}},
+                                                 "f:dnsPolicy": {}, "f:enableServiceLinks": {}, "f:restartPolicy": {}, "f:schedulerName": {}, "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}},
+                        {"apiVersion": "v1", "fieldsType": "FieldsV1", "manager": "kubelet", "operation": "Update", "subresource": "status", "time": "2026-11-24T07:59:40Z",
+                         "fieldsV1": {"f:status": {"f:conditions": {"k:{\"type\":\"ContainersReady\"}": {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {}}, "k:{\"type\":\"Initialized\"}": {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {}}, "k:{\"type\":\"Ready\"}": {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {}}},
+                                                   "f:containerStatuses": {}, "f:hostIP": {}, "f:hostIPs": {}, "f:phase": {}, "f:podIP": {}, "f:podIPs": {".": {}, "k:{\"ip\":\"10.42.0.17\"}": {".": {}, "f:ip": {}}}, "f:startTime": {}}}}
+                     ]},
+        "spec": {"nodeName": p.node, "containers": [{"name": "app", "image": p.image, "imagePullPolicy": "IfNotPresent",
                    "env": [{"name": "API_TOKEN", "value": "pod-env-secret-do-not-print"}],
-                   "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
-                 "restartPolicy": "Always", "serviceAccountName": "default"},
-        "status": {"phase": phase, "startTime": "2026-11-24T07:59:30Z", "hostIP": "10.0.0.11", "podIP": "10.42.0.17",
-                   "containerStatuses": [{"name": "app", "ready": phase == "Running", "restartCount": 0, "image": p.image, "state": state}]}
+                   "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                   "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+                   "volumeMounts": [{"name": "kube-api-access-7xk2p", "readOnly": true, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]}],
+                 "restartPolicy": "Always", "serviceAccountName": "default", "serviceAccount": "default", "dnsPolicy": "ClusterFirst",
+                 "schedulerName": "default-scheduler", "securityContext": {}, "terminationGracePeriodSeconds": 30, "preemptionPolicy": "PreemptLowerPriority",
+                 "priority": 0, "enableServiceLinks": true,
+                 "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+                                 {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}],
+                 "volumes": [{"name": "kube-api-access-7xk2p", "projected": {"defaultMode": 420, "sources": [
+                     {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                     {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                     {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}}]},
+        "status": {"phase": phase, "startTime": "2026-11-24T07:59:30Z", "hostIP": "10.0.0.11", "hostIPs": [{"ip": "10.0.0.11"}],
+                   "podIP": "10.42.0.17", "podIPs": [{"ip": "10.42.0.17"}], "qosClass": "Burstable",
+                   "conditions": [{"type": "Initialized", "status": "True", "lastProbeTime": null, "lastTransitionTime": "2026-11-24T07:59:30Z"},
+                                  {"type": "Ready", "status": ready, "lastProbeTime": null, "lastTransitionTime": "2026-11-24T07:59:40Z"},
+                                  {"type": "ContainersReady", "status": ready, "lastProbeTime": null, "lastTransitionTime": "2026-11-24T07:59:40Z"},
+                                  {"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": "2026-11-24T07:59:30Z"}],
+                   "containerStatuses": [{"name": "app", "ready": phase == "Running", "restartCount": 0, "image": p.image, "started": phase == "Running",
+                                          "imageID": format!("{}@sha256:4f5b1c9e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c", p.image),
+                                          "containerID": "containerd://9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d", "state": state}]}
     });
     if let Some(rc) = p.runtime_class {
         obj["spec"]["runtimeClassName"] = json!(rc);
