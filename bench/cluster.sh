@@ -25,7 +25,8 @@ median_ms() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['resul
 peak_mb() {
   local rss=0 k
   for _ in 1 2 3; do
-    k=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null || true; } 2>&1 | tail -1 )
+    /usr/bin/time -o "$work/time" -f '%M' "$@" >/dev/null 2>&1 || true
+    k=$(tail -1 "$work/time")
     if [ "$k" -gt "$rss" ]; then rss=$k; fi
   done
   echo "scale=0; $rss/1024" | bc

@@ -630,18 +630,13 @@ pub fn wasm_socket_errors(ctx: &Ctx) -> Outcome {
     if wasm.is_empty() {
         return Outcome::skip("no Wasm pods");
     }
+    let (logs, events) = (pod_logs(c), pod_events(c));
     let mut hits: Vec<(Affected, String)> = Vec::new();
     for p in &wasm {
-        let from_logs =
-            c.logs.iter().filter(|l| l.namespace == p.namespace && l.pod == p.name).find_map(|l| socket_line(&l.tail));
+        let key = (p.namespace.as_str(), p.name.as_str());
+        let from_logs = logs.get(&key).into_iter().flatten().find_map(|l| socket_line(&l.tail));
         let from_status = p.containers.iter().filter_map(|c| c.message.as_deref()).find_map(socket_line);
-        let from_events = c
-            .events
-            .collected()
-            .into_iter()
-            .flatten()
-            .filter(|e| e.object.kind == "Pod" && e.object.name == p.name && e.namespace == p.namespace)
-            .find_map(|e| socket_line(&e.message));
+        let from_events = events.get(&key).into_iter().flatten().find_map(|e| socket_line(&e.message));
         if let Some(line) = from_logs.or(from_status).or(from_events) {
             hits.push((pod_ref(p), line.trim().to_string()));
         }
@@ -997,5 +992,164 @@ mod socket_tests {
         );
         let nn = "[error]     When linking module: \"wasi_ephemeral_nn\" , function name: \"load\"\n[error] instantiation failed: unknown import, Code: 0x62";
         assert!(socket_line(nn).is_none(), "a wasi-nn import is not a socket import");
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+    use crate::checks::testutil::{config, facts, node};
+    use crate::policy::Policy;
+    use crate::report::Status;
+
+    const CRUN_NO_ANNOTATIONS: &str = r#"version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+  runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+    BinaryName = "/usr/bin/crun"
+"#;
+
+    const SHIM_CGROUPFS: &str = r#"version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmedge]
+  runtime_type = "io.containerd.wasmedge.v1"
+"#;
+
+    fn cluster_facts(
+        pods: Vec<PodInfo>,
+        workloads: Vec<WorkloadInfo>,
+        hpas: Vec<HpaInfo>,
+        rcs: Vec<RuntimeClassInfo>,
+    ) -> ClusterFacts {
+        ClusterFacts {
+            context: Some("test".into()),
+            server: Some("https://127.0.0.1:6443".into()),
+            runtime_classes: Fact::Collected(rcs),
+            nodes: Fact::Collected(vec![]),
+            pods: Fact::Collected(pods),
+            workloads: Fact::Collected(workloads),
+            events: Fact::Collected(vec![]),
+            hpas: Fact::Collected(hpas),
+            pod_metrics: Fact::Collected(vec![]),
+            logs: vec![],
+        }
+    }
+
+    fn rc(name: &str, handler: &str) -> RuntimeClassInfo {
+        RuntimeClassInfo { name: name.into(), handler: handler.into(), node_selector: BTreeMap::new() }
+    }
+
+    fn pod(name: &str, rc: &str, image: &str, owner: Option<&str>) -> PodInfo {
+        PodInfo {
+            namespace: "demo".into(),
+            name: name.into(),
+            node: Some("worker-1".into()),
+            runtime_class: Some(rc.into()),
+            wasm_annotations: BTreeMap::new(),
+            owner: owner.map(|o| ObjectRef {
+                kind: "ReplicaSet".into(),
+                namespace: Some("demo".into()),
+                name: o.into(),
+            }),
+            phase: Some("Running".into()),
+            start_time: None,
+            containers: vec![ContainerInfo {
+                name: "app".into(),
+                image: Some(image.into()),
+                state: "running".into(),
+                started_at: Some("2026-11-24T09:00:00Z".into()),
+                reason: None,
+                message: None,
+                restart_count: 0,
+            }],
+        }
+    }
+
+    #[test]
+    fn image_annotations_are_named_as_not_reaching_crun() {
+        let mut f = facts(node(config(CRUN_NO_ANNOTATIONS)));
+        f.cluster = Fact::Collected(cluster_facts(
+            vec![pod("hello", "crun", "wasmedge/example-wasi:latest", None)],
+            vec![],
+            vec![],
+            vec![rc("crun", "crun")],
+        ));
+        f.containerd = Fact::Collected(ContainerdLive {
+            address: "/run/containerd/containerd.sock".into(),
+            version: "1.7.24".into(),
+            revision: "x".into(),
+            namespaces: vec!["k8s.io".into()],
+            images: Fact::Collected(vec![ImageInfo {
+                namespace: "k8s.io".into(),
+                name: "docker.io/wasmedge/example-wasi:latest".into(),
+                media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+                platforms: vec!["wasi/wasm".into()],
+                annotations: [("module.wasm.image/variant".to_string(), "compat-smart".to_string())].into(),
+                content_error: None,
+            }]),
+            cri: Fact::unavailable(MissingKind::NotFound, "not in this test"),
+        });
+        let o = wasm_annotation(&Ctx { facts: &f, policy: &Policy::default() });
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("the image `docker.io/wasmedge/example-wasi:latest` carries the annotation in its manifest, but containerd never passes image annotations to crun"), "{}", o.message);
+        assert!(o.message.contains("and runtime `crun` would drop the annotation anyway (WD204)"), "{}", o.message);
+        assert_eq!(o.affected[0].name, "hello");
+    }
+
+    #[test]
+    fn cpu_hpa_on_a_shim_with_the_wrong_cgroup_driver_warns() {
+        let mut n = node(config(SHIM_CGROUPFS));
+        n.kubelet = Fact::Collected(Kubelet {
+            cgroup_driver: "systemd".into(),
+            source: "/var/lib/kubelet/config.yaml:7".into(),
+        });
+        let mut f = facts(n);
+        let workload = WorkloadInfo {
+            kind: "Deployment".into(),
+            namespace: "demo".into(),
+            name: "web".into(),
+            runtime_class: Some("wasmedge".into()),
+            wasm_annotations: BTreeMap::new(),
+            images: vec![],
+            owner: None,
+        };
+        let rs = WorkloadInfo {
+            kind: "ReplicaSet".into(),
+            name: "web-5d9".into(),
+            owner: Some(ObjectRef { kind: "Deployment".into(), namespace: Some("demo".into()), name: "web".into() }),
+            ..workload.clone()
+        };
+        let hpa = HpaInfo {
+            namespace: "demo".into(),
+            name: "web".into(),
+            target: ObjectRef { kind: "Deployment".into(), namespace: Some("demo".into()), name: "web".into() },
+            metrics: vec![HpaMetric { kind: "Resource".into(), name: Some("cpu".into()) }],
+            conditions: vec![Condition {
+                kind: "ScalingActive".into(),
+                status: "True".into(),
+                reason: Some("ValidMetricFound".into()),
+                message: None,
+            }],
+            current: vec![],
+        };
+        let mut c = cluster_facts(
+            vec![pod("web-5d9-abc", "wasmedge", "x", Some("web-5d9"))],
+            vec![workload, rs],
+            vec![hpa],
+            vec![rc("wasmedge", "wasmedge")],
+        );
+        c.pod_metrics = Fact::Collected(vec![PodMetricsInfo {
+            namespace: "demo".into(),
+            name: "web-5d9-abc".into(),
+            cpu_nanocores: 1_500_000,
+            memory_bytes: 1,
+        }]);
+        f.cluster = Fact::Collected(c);
+        let o = hpa_metric_source(&Ctx { facts: &f, policy: &Policy::default() });
+        assert_eq!(o.status, Status::Warn, "{}", o.message);
+        assert!(
+            o.message.contains("runtime `wasmedge` does not use the kubelet's `systemd` cgroup driver (WD208)"),
+            "{}",
+            o.message
+        );
     }
 }
