@@ -36,75 +36,187 @@ pub struct CollectOptions {
     pub exec_timeout: Duration,
 }
 
-pub fn collect(opts: &CollectOptions) -> Facts {
-    let started = Instant::now();
-    let host = host::HostRoot::new(&opts.host_root);
-    let node_name = opts
-        .node_name
-        .clone()
-        .or_else(|| host.read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-    let timeout = opts.source_timeout;
-    // Sources stop themselves a little before the common deadline, so that their own, more precise
-    // reason ("accepted the connection but did not answer") arrives rather than the generic one.
-    let inner = timeout.mul_f64(0.9);
-    let node = opts.node.then(|| {
-        let node_opts = node::NodeOptions {
-            host: host.clone(),
-            exec_timeout: opts.exec_timeout,
-            arch: std::env::consts::ARCH.to_string(),
-        };
-        spawn_source("node", move || node::collect(&node_opts))
-    });
-    let containerd = opts.node.then(|| {
-        let (on_disk, address) = containerd_socket(&host, opts.containerd_address.as_deref());
-        spawn_source("containerd", move || {
-            block_on(async move { containerd_live::collect(&on_disk, &address, inner).await })
-        })
-    });
-    let docker = opts.docker.then(|| {
-        let host = host.clone();
-        let url = opts.docker_host.clone().unwrap_or_else(docker::default_host);
-        spawn_source("docker", move || block_on(async move { docker::collect(&host, &url, inner).await }))
-    });
-    let cluster = opts.cluster.then(|| {
-        let copts = cluster::ClusterOptions {
-            kubeconfig: opts.kubeconfig.clone(),
-            context: opts.context.clone(),
-            timeout: inner,
-        };
-        spawn_source("cluster", move || block_on(async move { cluster::collect(&copts).await }))
-    });
-    // All sources run at once; each gets the same deadline.
-    let deadline = started + timeout;
-    let node = match node {
-        Some(rx) => wait("node", rx, deadline, timeout),
-        None => Fact::unavailable(MissingKind::NotRequested, "`--no-node` was given"),
-    };
-    let containerd = match containerd {
-        Some(rx) => flatten(wait("containerd", rx, deadline, timeout)),
-        None => Fact::unavailable(MissingKind::NotRequested, "`--no-node` was given"),
-    };
-    let docker = match docker {
-        Some(rx) => flatten(wait("docker", rx, deadline, timeout)),
-        None => Fact::unavailable(MissingKind::NotRequested, "`--no-docker` was given"),
-    };
-    let cluster = match cluster {
-        Some(rx) => flatten(wait("cluster", rx, deadline, timeout)),
-        None => Fact::unavailable(MissingKind::NotRequested, "`--no-cluster` was given"),
-    };
-    Facts {
-        schema_version: FACTS_SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        collected_at: rfc3339(SystemTime::now()),
-        collect_ms: started.elapsed().as_millis() as u64,
-        host_root: opts.host_root.display().to_string(),
-        node_name,
-        live: host.is_live() || opts.containerd_address.is_some(),
-        node,
-        containerd,
-        docker,
-        cluster,
+/// The sources of facts; each is collected on its own thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceKind {
+    Node,
+    Containerd,
+    Docker,
+    Cluster,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] =
+        [SourceKind::Node, SourceKind::Containerd, SourceKind::Docker, SourceKind::Cluster];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Node => "node",
+            SourceKind::Containerd => "containerd",
+            SourceKind::Docker => "docker",
+            SourceKind::Cluster => "cluster",
+        }
     }
+}
+
+/// A source's result, as it arrives.
+enum Arrival {
+    Node(Fact<crate::facts::NodeFacts>),
+    Containerd(Fact<crate::facts::ContainerdLive>),
+    Docker(Fact<crate::facts::DockerFacts>),
+    Cluster(Fact<crate::facts::ClusterFacts>),
+}
+
+/// Collection under way: sources report as they finish (the TUI shows each as it arrives), and
+/// whatever has not arrived by the common deadline is marked timed out.
+pub struct Collection {
+    pub facts: Facts,
+    pub pending: std::collections::BTreeSet<SourceKind>,
+    rx: mpsc::Receiver<Arrival>,
+    started: Instant,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Collection {
+    pub fn start(opts: &CollectOptions) -> Collection {
+        let started = Instant::now();
+        let host = host::HostRoot::new(&opts.host_root);
+        let node_name = opts.node_name.clone().or_else(|| {
+            host.read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        });
+        let timeout = opts.source_timeout;
+        // Sources stop themselves a little before the common deadline, so that their own, more precise
+        // reason ("accepted the connection but did not answer") arrives rather than the generic one.
+        let inner = timeout.mul_f64(0.9);
+        let (tx, rx) = mpsc::channel();
+        let mut pending = std::collections::BTreeSet::new();
+        let mut spawn = |kind: SourceKind, f: Box<dyn FnOnce() -> Arrival + Send>| {
+            let tx = tx.clone();
+            let spawned = std::thread::Builder::new().name(format!("collect-{}", kind.name())).spawn(move || {
+                let _ = tx.send(f());
+            });
+            if spawned.is_ok() {
+                pending.insert(kind);
+            }
+        };
+        if opts.node {
+            let node_opts = node::NodeOptions {
+                host: host.clone(),
+                exec_timeout: opts.exec_timeout,
+                arch: std::env::consts::ARCH.to_string(),
+            };
+            spawn(SourceKind::Node, Box::new(move || Arrival::Node(Fact::Collected(node::collect(&node_opts)))));
+            let (on_disk, address) = containerd_socket(&host, opts.containerd_address.as_deref());
+            spawn(
+                SourceKind::Containerd,
+                Box::new(move || {
+                    Arrival::Containerd(block_on(
+                        async move { containerd_live::collect(&on_disk, &address, inner).await },
+                    ))
+                }),
+            );
+        }
+        if opts.docker {
+            let host = host.clone();
+            let url = opts.docker_host.clone().unwrap_or_else(docker::default_host);
+            spawn(
+                SourceKind::Docker,
+                Box::new(move || Arrival::Docker(block_on(async move { docker::collect(&host, &url, inner).await }))),
+            );
+        }
+        if opts.cluster {
+            let copts = cluster::ClusterOptions {
+                kubeconfig: opts.kubeconfig.clone(),
+                context: opts.context.clone(),
+                timeout: inner,
+            };
+            spawn(
+                SourceKind::Cluster,
+                Box::new(move || Arrival::Cluster(block_on(async move { cluster::collect(&copts).await }))),
+            );
+        }
+        let facts = Facts {
+            schema_version: FACTS_SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            collected_at: rfc3339(SystemTime::now()),
+            collect_ms: 0,
+            host_root: opts.host_root.display().to_string(),
+            node_name,
+            live: host.is_live() || opts.containerd_address.is_some(),
+            node: placeholder(pending.contains(&SourceKind::Node), "--no-node"),
+            containerd: placeholder(pending.contains(&SourceKind::Containerd), "--no-node"),
+            docker: placeholder(pending.contains(&SourceKind::Docker), "--no-docker"),
+            cluster: placeholder(pending.contains(&SourceKind::Cluster), "--no-cluster"),
+        };
+        Collection { facts, pending, rx, started, deadline: started + timeout, timeout }
+    }
+
+    /// Wait up to `wait` for the next source; returns the one that arrived (or timed out), `None`
+    /// when none did in that time or all are in.
+    pub fn next(&mut self, wait: Duration) -> Option<SourceKind> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let now = Instant::now();
+        if now >= self.deadline {
+            let late = *self.pending.iter().next()?;
+            let reason = format!("the {} source did not finish within {}s", late.name(), self.timeout.as_secs_f32());
+            match late {
+                SourceKind::Node => self.facts.node = Fact::unavailable(MissingKind::Timeout, reason),
+                SourceKind::Containerd => self.facts.containerd = Fact::unavailable(MissingKind::Timeout, reason),
+                SourceKind::Docker => self.facts.docker = Fact::unavailable(MissingKind::Timeout, reason),
+                SourceKind::Cluster => self.facts.cluster = Fact::unavailable(MissingKind::Timeout, reason),
+            }
+            return Some(self.done(late));
+        }
+        let arrival = self.rx.recv_timeout(wait.min(self.deadline - now)).ok()?;
+        let kind = match arrival {
+            Arrival::Node(f) => {
+                self.facts.node = f;
+                SourceKind::Node
+            }
+            Arrival::Containerd(f) => {
+                self.facts.containerd = f;
+                SourceKind::Containerd
+            }
+            Arrival::Docker(f) => {
+                self.facts.docker = f;
+                SourceKind::Docker
+            }
+            Arrival::Cluster(f) => {
+                self.facts.cluster = f;
+                SourceKind::Cluster
+            }
+        };
+        Some(self.done(kind))
+    }
+
+    fn done(&mut self, kind: SourceKind) -> SourceKind {
+        self.pending.remove(&kind);
+        if self.pending.is_empty() {
+            self.facts.collect_ms = self.started.elapsed().as_millis() as u64;
+        }
+        kind
+    }
+
+    /// Block until every source is in (or timed out) and return the facts.
+    pub fn finish(mut self) -> Facts {
+        while !self.pending.is_empty() {
+            let _ = self.next(self.timeout);
+        }
+        self.facts
+    }
+}
+
+pub fn collect(opts: &CollectOptions) -> Facts {
+    Collection::start(opts).finish()
+}
+
+/// What a source's fact holds before it arrives: "still collecting", or why it was left out.
+fn placeholder<T>(pending: bool, flag: &str) -> Fact<T> {
+    let reason = if pending { "still collecting".to_string() } else { format!("`{flag}` was given") };
+    Fact::unavailable(MissingKind::NotRequested, reason)
 }
 
 /// The containerd socket: the given address, else the first of the distributions' sockets that
@@ -127,47 +239,6 @@ fn block_on<T>(fut: impl std::future::Future<Output = Fact<T>>) -> Fact<T> {
     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt.block_on(fut),
         Err(e) => Fact::unavailable(MissingKind::Failed, format!("could not start an async runtime: {e}")),
-    }
-}
-
-fn flatten<T>(f: Fact<Fact<T>>) -> Fact<T> {
-    match f {
-        Fact::Collected(inner) => inner,
-        Fact::Unavailable(m) => Fact::Unavailable(m),
-    }
-}
-
-/// Start a source on its own thread; its result arrives on the returned channel.
-fn spawn_source<T: Send + 'static>(
-    name: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<mpsc::Receiver<T>, String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name(format!("collect-{name}"))
-        .spawn(move || {
-            let _ = tx.send(f());
-        })
-        .map(|_| rx)
-        .map_err(|e| format!("could not start the {name} collector: {e}"))
-}
-
-/// Wait for a source until the common deadline; past it the result is abandoned (the source's own
-/// calls carry shorter timeouts, so its thread does not linger long).
-fn wait<T>(name: &str, rx: Result<mpsc::Receiver<T>, String>, deadline: Instant, timeout: Duration) -> Fact<T> {
-    let rx = match rx {
-        Ok(rx) => rx,
-        Err(e) => return Fact::unavailable(MissingKind::Failed, e),
-    };
-    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(v) => Fact::Collected(v),
-        Err(mpsc::RecvTimeoutError::Timeout) => Fact::unavailable(
-            MissingKind::Timeout,
-            format!("the {name} source did not finish within {}s", timeout.as_secs_f32()),
-        ),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Fact::unavailable(MissingKind::Failed, format!("the {name} collector stopped without a result"))
-        }
     }
 }
 
@@ -210,10 +281,23 @@ mod tests {
     }
 
     #[test]
-    fn slow_source_times_out() {
-        let rx = spawn_source("slow", || std::thread::sleep(Duration::from_secs(2)));
-        let t = Duration::from_millis(50);
-        let f: Fact<()> = wait("slow", rx, Instant::now() + t, t);
-        assert!(matches!(f, Fact::Unavailable(m) if m.kind == MissingKind::Timeout));
+    fn sources_left_out_are_not_pending() {
+        let opts = CollectOptions {
+            host_root: "/nonexistent-host-root".into(),
+            node_name: Some("n".into()),
+            node: false,
+            docker: false,
+            cluster: false,
+            kubeconfig: None,
+            context: None,
+            containerd_address: None,
+            docker_host: None,
+            source_timeout: Duration::from_secs(1),
+            exec_timeout: Duration::from_secs(1),
+        };
+        let c = Collection::start(&opts);
+        assert!(c.pending.is_empty());
+        let f = c.finish();
+        assert!(matches!(f.node, Fact::Unavailable(m) if m.reason == "`--no-node` was given"));
     }
 }
