@@ -1,7 +1,7 @@
 //! The engine: run the selected checks over the facts, apply suppressions, and build the `Report`.
 
 use crate::catalog;
-use crate::checks::{CHECKS, Ctx};
+use crate::checks::{CHECKS, Check, Ctx};
 use crate::facts::{Fact, Facts, MissingKind};
 use crate::policy::Policy;
 use crate::report::{CheckResult, Report, Source, SourceState, Status, Summary, Target, Tool};
@@ -20,42 +20,46 @@ impl Selection {
 }
 
 pub fn evaluate(facts: &Facts, policy: &Policy, selection: &Selection, today: &str) -> Report {
+    let checks: Vec<CheckResult> =
+        CHECKS.iter().filter(|c| selection.includes(c.id)).map(|c| evaluate_check(c, facts, policy, today)).collect();
+    report(facts, checks)
+}
+
+/// One check's result, with its catalog metadata and any suppression applied.
+pub fn evaluate_check(c: &Check, facts: &Facts, policy: &Policy, today: &str) -> CheckResult {
     let ctx = Ctx { facts, policy };
     let node = facts.node_name.as_deref();
-    let checks: Vec<CheckResult> = CHECKS
+    let entry = catalog::entry(c.id);
+    let mut outcome = (c.run)(&ctx);
+    let objects: Vec<String> = outcome
+        .affected
         .iter()
-        .filter(|c| selection.includes(c.id))
-        .map(|c| {
-            let entry = catalog::entry(c.id);
-            let mut outcome = (c.run)(&ctx);
-            let objects: Vec<String> = outcome
-                .affected
-                .iter()
-                .map(|a| match &a.namespace {
-                    Some(ns) => format!("{ns}/{}", a.name),
-                    None => a.name.clone(),
-                })
-                .collect();
-            if let Some(s) = policy.suppression_for(c.id, node, &objects, today) {
-                outcome.message =
-                    format!("suppressed: {} (was {}: {})", s.reason, outcome.status.as_str(), outcome.message);
-                outcome.status = Status::Skip;
-            }
-            let fix = if matches!(outcome.status, Status::Pass | Status::Skip) { None } else { outcome.fix };
-            CheckResult {
-                id: c.id.to_string(),
-                slug: c.slug.to_string(),
-                category: entry.map(|e| e.category).unwrap_or(crate::report::Category::Node),
-                title: entry.map(|e| e.title.clone()).unwrap_or_else(|| c.slug.to_string()),
-                status: outcome.status,
-                message: outcome.message,
-                evidence: outcome.evidence,
-                affected: outcome.affected,
-                fix,
-                docs: entry.map(|e| e.docs()).unwrap_or_default(),
-            }
+        .map(|a| match &a.namespace {
+            Some(ns) => format!("{ns}/{}", a.name),
+            None => a.name.clone(),
         })
         .collect();
+    if let Some(s) = policy.suppression_for(c.id, node, &objects, today) {
+        outcome.message = format!("suppressed: {} (was {}: {})", s.reason, outcome.status.as_str(), outcome.message);
+        outcome.status = Status::Skip;
+    }
+    let fix = if matches!(outcome.status, Status::Pass | Status::Skip) { None } else { outcome.fix };
+    CheckResult {
+        id: c.id.to_string(),
+        slug: c.slug.to_string(),
+        category: entry.map(|e| e.category).unwrap_or(crate::report::Category::Node),
+        title: entry.map(|e| e.title.clone()).unwrap_or_else(|| c.slug.to_string()),
+        status: outcome.status,
+        message: outcome.message,
+        evidence: outcome.evidence,
+        affected: outcome.affected,
+        fix,
+        docs: entry.map(|e| e.docs()).unwrap_or_default(),
+    }
+}
+
+/// The report of these results over these facts.
+pub fn report(facts: &Facts, checks: Vec<CheckResult>) -> Report {
     let sources = vec![
         source("node", &facts.node),
         source("containerd", &facts.containerd),

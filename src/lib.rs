@@ -11,6 +11,7 @@ pub mod exit;
 pub mod facts;
 pub mod policy;
 pub mod report;
+pub mod ui;
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -57,6 +58,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
+        None if !g.json && ui::wanted() => {
+            let policy = match &g.config {
+                Some(path) => Policy::load(path)?,
+                None => Policy::default(),
+            };
+            let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
+            ui::run(&collect_options(&cli), &policy, &selection, g.fail_on)
+        }
         None => check(&cli, &CheckArgs::default()),
     }
 }
@@ -83,9 +92,13 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn collect(cli: &Cli) -> Facts {
+    collect::collect(&collect_options(cli))
+}
+
+fn collect_options(cli: &Cli) -> collect::CollectOptions {
     let g = &cli.global;
     let timeout = Duration::from_secs_f64(g.timeout);
-    collect::collect(&collect::CollectOptions {
+    collect::CollectOptions {
         host_root: g.host_root.clone(),
         node_name: g.node_name.clone(),
         node: !g.no_node,
@@ -97,7 +110,7 @@ fn collect(cli: &Cli) -> Facts {
         docker_host: g.docker_host.clone(),
         source_timeout: timeout,
         exec_timeout: EXEC_TIMEOUT.min(timeout),
-    })
+    }
 }
 
 fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {

@@ -26,6 +26,7 @@ mod schema;
 mod shims;
 mod wasmedge;
 
+use crate::collect::SourceKind;
 use crate::facts::{ContainerdConfig, CrunBinary, Fact, Facts, NodeFacts, Route};
 use crate::policy::Policy;
 use crate::report::{Affected, Evidence, FixHint, Status};
@@ -78,36 +79,63 @@ impl Outcome {
 pub struct Check {
     pub id: &'static str,
     pub slug: &'static str,
+    /// The sources whose facts the check reads; it runs once all of them are in.
+    pub needs: &'static [SourceKind],
     pub run: fn(&Ctx) -> Outcome,
 }
 
+const NODE: &[SourceKind] = &[SourceKind::Node];
+const NODE_DAEMON: &[SourceKind] = &[SourceKind::Node, SourceKind::Containerd];
+const CLUSTER: &[SourceKind] = &[SourceKind::Node, SourceKind::Containerd, SourceKind::Cluster];
+const DOCKER: &[SourceKind] = &[SourceKind::Docker];
+
 /// Every implemented check, in display order.
 pub static CHECKS: &[Check] = &[
-    Check { id: "WD101", slug: "crun-installed", run: crun::installed },
-    Check { id: "WD102", slug: "crun-version", run: crun::version },
-    Check { id: "WD103", slug: "crun-wasm-handler", run: crun::wasm_handler },
-    Check { id: "WD104", slug: "wasmedge-installed", run: wasmedge::installed },
-    Check { id: "WD105", slug: "shim-binaries", run: shims::binaries },
-    Check { id: "WD106", slug: "wasi-socket-support", run: wasmedge::socket_support },
-    Check { id: "WD201", slug: "containerd-config", run: containerd_config::config_found },
-    Check { id: "WD202", slug: "wasm-runtime-configured", run: containerd_config::wasm_runtime_configured },
-    Check { id: "WD203", slug: "config-schema-mismatch", run: schema::mismatch },
-    Check { id: "WD204", slug: "crun-pod-annotations", run: crun::pod_annotations },
-    Check { id: "WD205", slug: "generated-config-edited", run: containerd_config::generated_config_edited },
-    Check { id: "WD206", slug: "containerd-running", run: containerd_live::running },
-    Check { id: "WD207", slug: "config-drift", run: containerd_live::drift },
-    Check { id: "WD208", slug: "shim-cgroup-driver", run: cgroup_driver::shim_cgroup_driver },
-    Check { id: "WD301", slug: "runtimeclass-present", run: cluster::runtimeclass_present },
-    Check { id: "WD302", slug: "runtimeclass-handler-unknown", run: cluster::runtimeclass_handler_unknown },
-    Check { id: "WD303", slug: "workload-runtimeclass-missing", run: cluster::workload_runtimeclass_missing },
-    Check { id: "WD304", slug: "wasm-annotation", run: cluster::wasm_annotation },
-    Check { id: "WD305", slug: "empty-logs", run: cluster::empty_logs },
-    Check { id: "WD306", slug: "wasm-socket-errors", run: cluster::wasm_socket_errors },
-    Check { id: "WD307", slug: "hpa-metric-source", run: cluster::hpa_metric_source },
-    Check { id: "WD308", slug: "wasm-pod-failures", run: cluster::wasm_pod_failures },
-    Check { id: "WD401", slug: "docker-engine", run: docker::engine },
-    Check { id: "WD402", slug: "docker-containerd-store", run: docker::containerd_store },
-    Check { id: "WD403", slug: "docker-wasm-shim", run: docker::wasm_shim },
+    Check { id: "WD101", slug: "crun-installed", needs: NODE, run: crun::installed },
+    Check { id: "WD102", slug: "crun-version", needs: NODE, run: crun::version },
+    Check { id: "WD103", slug: "crun-wasm-handler", needs: NODE, run: crun::wasm_handler },
+    Check { id: "WD104", slug: "wasmedge-installed", needs: NODE, run: wasmedge::installed },
+    Check { id: "WD105", slug: "shim-binaries", needs: NODE, run: shims::binaries },
+    Check { id: "WD106", slug: "wasi-socket-support", needs: NODE, run: wasmedge::socket_support },
+    Check { id: "WD201", slug: "containerd-config", needs: NODE, run: containerd_config::config_found },
+    Check {
+        id: "WD202",
+        slug: "wasm-runtime-configured",
+        needs: NODE,
+        run: containerd_config::wasm_runtime_configured,
+    },
+    Check { id: "WD203", slug: "config-schema-mismatch", needs: NODE, run: schema::mismatch },
+    Check { id: "WD204", slug: "crun-pod-annotations", needs: NODE, run: crun::pod_annotations },
+    Check {
+        id: "WD205",
+        slug: "generated-config-edited",
+        needs: NODE,
+        run: containerd_config::generated_config_edited,
+    },
+    Check { id: "WD206", slug: "containerd-running", needs: NODE_DAEMON, run: containerd_live::running },
+    Check { id: "WD207", slug: "config-drift", needs: NODE_DAEMON, run: containerd_live::drift },
+    Check { id: "WD208", slug: "shim-cgroup-driver", needs: NODE, run: cgroup_driver::shim_cgroup_driver },
+    Check { id: "WD301", slug: "runtimeclass-present", needs: CLUSTER, run: cluster::runtimeclass_present },
+    Check {
+        id: "WD302",
+        slug: "runtimeclass-handler-unknown",
+        needs: CLUSTER,
+        run: cluster::runtimeclass_handler_unknown,
+    },
+    Check {
+        id: "WD303",
+        slug: "workload-runtimeclass-missing",
+        needs: CLUSTER,
+        run: cluster::workload_runtimeclass_missing,
+    },
+    Check { id: "WD304", slug: "wasm-annotation", needs: CLUSTER, run: cluster::wasm_annotation },
+    Check { id: "WD305", slug: "empty-logs", needs: CLUSTER, run: cluster::empty_logs },
+    Check { id: "WD306", slug: "wasm-socket-errors", needs: CLUSTER, run: cluster::wasm_socket_errors },
+    Check { id: "WD307", slug: "hpa-metric-source", needs: CLUSTER, run: cluster::hpa_metric_source },
+    Check { id: "WD308", slug: "wasm-pod-failures", needs: CLUSTER, run: cluster::wasm_pod_failures },
+    Check { id: "WD401", slug: "docker-engine", needs: DOCKER, run: docker::engine },
+    Check { id: "WD402", slug: "docker-containerd-store", needs: DOCKER, run: docker::containerd_store },
+    Check { id: "WD403", slug: "docker-wasm-shim", needs: DOCKER, run: docker::wasm_shim },
 ];
 
 impl Ctx<'_> {

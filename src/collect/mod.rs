@@ -61,7 +61,7 @@ impl SourceKind {
 
 /// A source's result, as it arrives.
 enum Arrival {
-    Node(Fact<crate::facts::NodeFacts>),
+    Node(Box<Fact<crate::facts::NodeFacts>>),
     Containerd(Fact<crate::facts::ContainerdLive>),
     Docker(Fact<crate::facts::DockerFacts>),
     Cluster(Fact<crate::facts::ClusterFacts>),
@@ -106,7 +106,10 @@ impl Collection {
                 exec_timeout: opts.exec_timeout,
                 arch: std::env::consts::ARCH.to_string(),
             };
-            spawn(SourceKind::Node, Box::new(move || Arrival::Node(Fact::Collected(node::collect(&node_opts)))));
+            spawn(
+                SourceKind::Node,
+                Box::new(move || Arrival::Node(Box::new(Fact::Collected(node::collect(&node_opts))))),
+            );
             let (on_disk, address) = containerd_socket(&host, opts.containerd_address.as_deref());
             spawn(
                 SourceKind::Containerd,
@@ -173,7 +176,7 @@ impl Collection {
         let arrival = self.rx.recv_timeout(wait.min(self.deadline - now)).ok()?;
         let kind = match arrival {
             Arrival::Node(f) => {
-                self.facts.node = f;
+                self.facts.node = *f;
                 SourceKind::Node
             }
             Arrival::Containerd(f) => {

@@ -1,0 +1,476 @@
+//! The TUI's state and its update function (TEA): every key and every result that arrives becomes
+//! an `Action`; `update` changes the state and may ask for an `Effect`. No I/O here.
+
+use std::collections::BTreeMap;
+
+use crate::catalog;
+use crate::report::{Category, CheckResult, Status};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    /// `/`: start typing a filter.
+    FilterStart,
+    FilterInput(char),
+    FilterBackspace,
+    /// Enter while filtering: keep the filter, leave typing.
+    FilterCommit,
+    ToggleShowPassed,
+    /// `1`–`5`: show only fail, warn, error, skip, pass (again: all).
+    StatusFilter(Status),
+    FocusNext,
+    Explain,
+    Fix,
+    Help,
+    Rerun,
+    /// `Esc`: close the overlay or leave typing; at the top level, quit.
+    Close,
+    Quit,
+    Tick,
+    /// A source finished: name, and the reason when it is unavailable.
+    SourceDone {
+        name: String,
+        problem: Option<String>,
+        left_out: bool,
+    },
+    CheckDone(Box<CheckResult>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Rerun,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Explain(String),
+    Fix(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceState {
+    Pending,
+    Ok,
+    Unavailable(String),
+    LeftOut(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: String,
+    pub slug: String,
+    pub category: Category,
+    pub title: String,
+    /// `None` while the check waits for its sources.
+    pub result: Option<CheckResult>,
+}
+
+impl Row {
+    fn rank(&self) -> u8 {
+        match self.result.as_ref().map(|r| r.status) {
+            Some(Status::Fail) => 0,
+            Some(Status::Error) => 1,
+            Some(Status::Warn) => 2,
+            None => 3,
+            Some(Status::Skip) => 4,
+            Some(Status::Pass) => 5,
+        }
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        if text.is_empty() {
+            return true;
+        }
+        let t = text.to_lowercase();
+        let msg = self.result.as_ref().map(|r| r.message.to_lowercase()).unwrap_or_default();
+        self.id.to_lowercase().contains(&t)
+            || self.slug.contains(&t)
+            || self.title.to_lowercase().contains(&t)
+            || msg.contains(&t)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub header: String,
+    pub sources: Vec<(String, SourceState)>,
+    pub rows: Vec<Row>,
+    pub selected: Option<String>,
+    pub filter: String,
+    pub filtering: bool,
+    pub show_passed: bool,
+    pub status_filter: Option<Status>,
+    pub focus: Focus,
+    pub detail_scroll: u16,
+    pub overlay: Overlay,
+    pub tick: usize,
+    pub quit: bool,
+    /// Until the user moves, the selection follows the top row (the worst finding so far).
+    pub moved: bool,
+    /// Rows a page moves by (set from the terminal's height by the view's owner).
+    pub page: usize,
+}
+
+pub const CATEGORY_ORDER: [Category; 4] = [Category::Node, Category::Containerd, Category::Cluster, Category::Docker];
+
+impl AppState {
+    /// A state with every selected check waiting.
+    pub fn new(header: String, ids: &[&str], sources: &[(&str, bool)]) -> AppState {
+        let rows = ids
+            .iter()
+            .filter_map(|id| catalog::entry(id))
+            .map(|e| Row {
+                id: e.id.clone(),
+                slug: e.slug.clone(),
+                category: e.category,
+                title: e.title.clone(),
+                result: None,
+            })
+            .collect();
+        let sources = sources
+            .iter()
+            .map(|(name, requested)| {
+                let state = if *requested { SourceState::Pending } else { SourceState::LeftOut("left out".into()) };
+                (name.to_string(), state)
+            })
+            .collect();
+        let mut s = AppState {
+            header,
+            sources,
+            rows,
+            selected: None,
+            filter: String::new(),
+            filtering: false,
+            show_passed: true,
+            status_filter: None,
+            focus: Focus::List,
+            detail_scroll: 0,
+            overlay: Overlay::None,
+            tick: 0,
+            quit: false,
+            moved: false,
+            page: 10,
+        };
+        s.selected = s.visible().first().map(|r| r.id.clone());
+        s
+    }
+
+    /// The rows shown, grouped by category, failures first within a group.
+    pub fn visible(&self) -> Vec<&Row> {
+        let mut rows: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|r| self.show_passed || r.result.as_ref().is_none_or(|x| x.status != Status::Pass))
+            .filter(|r| self.status_filter.is_none_or(|s| r.result.as_ref().is_some_and(|x| x.status == s)))
+            .filter(|r| r.matches(&self.filter))
+            .collect();
+        rows.sort_by_key(|r| (CATEGORY_ORDER.iter().position(|c| *c == r.category), r.rank(), r.id.clone()));
+        rows
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        let id = self.selected.as_ref()?;
+        self.visible().into_iter().find(|r| &r.id == id)
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let id = self.selected.as_ref()?;
+        self.visible().iter().position(|r| &r.id == id)
+    }
+
+    pub fn summary(&self) -> BTreeMap<&'static str, usize> {
+        let mut m = BTreeMap::new();
+        for r in &self.rows {
+            let key = r.result.as_ref().map(|x| x.status.as_str()).unwrap_or("running");
+            *m.entry(key).or_default() += 1;
+        }
+        m
+    }
+
+    pub fn running(&self) -> usize {
+        self.rows.iter().filter(|r| r.result.is_none()).count()
+    }
+
+    fn move_to(&mut self, index: isize) {
+        let visible = self.visible();
+        if visible.is_empty() {
+            self.selected = None;
+            return;
+        }
+        let i = index.clamp(0, visible.len() as isize - 1) as usize;
+        self.selected = Some(visible[i].id.clone());
+        self.detail_scroll = 0;
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        self.moved = true;
+        let current = self.selected_index().map(|i| i as isize).unwrap_or(0);
+        self.move_to(current + delta);
+    }
+
+    /// Keep a selection that is still visible, else select the first visible row.
+    fn reselect(&mut self) {
+        if self.selected_index().is_none() {
+            self.move_to(0);
+        }
+    }
+
+    /// Clear the results before a re-run.
+    pub fn reset(&mut self) {
+        for r in &mut self.rows {
+            r.result = None;
+        }
+        for (_, s) in &mut self.sources {
+            if !matches!(s, SourceState::LeftOut(_)) {
+                *s = SourceState::Pending;
+            }
+        }
+    }
+}
+
+pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
+    // While typing a filter, keys are text.
+    if state.filtering {
+        match action {
+            Action::FilterInput(c) => state.filter.push(c),
+            Action::FilterBackspace => {
+                state.filter.pop();
+            }
+            Action::FilterCommit => state.filtering = false,
+            Action::Close => {
+                state.filtering = false;
+                state.filter.clear();
+            }
+            Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
+            _ => return None,
+        }
+        state.reselect();
+        return None;
+    }
+    if state.overlay != Overlay::None {
+        match action {
+            Action::Close | Action::Quit => state.overlay = Overlay::None,
+            Action::Help => state.overlay = Overlay::None,
+            Action::Down => state.detail_scroll = state.detail_scroll.saturating_add(1),
+            Action::Up => state.detail_scroll = state.detail_scroll.saturating_sub(1),
+            Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
+            _ => {}
+        }
+        return None;
+    }
+    match action {
+        Action::Up if state.focus == Focus::Detail => state.detail_scroll = state.detail_scroll.saturating_sub(1),
+        Action::Down if state.focus == Focus::Detail => state.detail_scroll = state.detail_scroll.saturating_add(1),
+        Action::PageUp if state.focus == Focus::Detail => {
+            state.detail_scroll = state.detail_scroll.saturating_sub(state.page as u16)
+        }
+        Action::PageDown if state.focus == Focus::Detail => {
+            state.detail_scroll = state.detail_scroll.saturating_add(state.page as u16)
+        }
+        Action::Up => state.move_by(-1),
+        Action::Down => state.move_by(1),
+        Action::PageUp => state.move_by(-(state.page as isize)),
+        Action::PageDown => state.move_by(state.page as isize),
+        Action::Home => {
+            state.moved = true;
+            state.move_to(0)
+        }
+        Action::End => {
+            state.moved = true;
+            state.move_to(isize::MAX / 2)
+        }
+        Action::FilterStart => {
+            state.filtering = true;
+            state.filter.clear();
+        }
+        Action::ToggleShowPassed => {
+            state.show_passed = !state.show_passed;
+            state.reselect();
+        }
+        Action::StatusFilter(s) => {
+            state.status_filter = if state.status_filter == Some(s) { None } else { Some(s) };
+            state.reselect();
+        }
+        Action::FocusNext => {
+            state.focus = if state.focus == Focus::List { Focus::Detail } else { Focus::List };
+        }
+        Action::Explain => {
+            if let Some(id) = state.selected.clone() {
+                state.overlay = Overlay::Explain(id);
+                state.detail_scroll = 0;
+            }
+        }
+        Action::Fix => {
+            if let Some(id) = state.selected.clone() {
+                state.overlay = Overlay::Fix(id);
+            }
+        }
+        Action::Help => state.overlay = Overlay::Help,
+        Action::Rerun => {
+            state.reset();
+            return Some(Effect::Rerun);
+        }
+        Action::Close | Action::Quit => state.quit = true,
+        Action::FilterInput(_) | Action::FilterBackspace | Action::FilterCommit => {}
+        Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
+    }
+    None
+}
+
+/// Results and ticks change the state whatever the mode.
+fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
+    match action {
+        Action::Tick => state.tick = state.tick.wrapping_add(1),
+        Action::SourceDone { name, problem, left_out } => {
+            if let Some((_, s)) = state.sources.iter_mut().find(|(n, _)| *n == name) {
+                *s = match (problem, left_out) {
+                    (Some(p), true) => SourceState::LeftOut(p),
+                    (Some(p), false) => SourceState::Unavailable(p),
+                    (None, _) => SourceState::Ok,
+                };
+            }
+        }
+        Action::CheckDone(result) => {
+            if let Some(row) = state.rows.iter_mut().find(|r| r.id == result.id) {
+                row.result = Some(*result);
+            }
+            if state.moved { state.reselect() } else { state.move_to(0) }
+        }
+        _ => {}
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, status: Status, message: &str) -> CheckResult {
+        let e = catalog::entry(id).unwrap();
+        CheckResult {
+            id: id.into(),
+            slug: e.slug.clone(),
+            category: e.category,
+            title: e.title.clone(),
+            status,
+            message: message.into(),
+            evidence: vec![],
+            affected: vec![],
+            fix: None,
+            docs: e.docs(),
+        }
+    }
+
+    fn state() -> AppState {
+        AppState::new(
+            "wasmdoctor".into(),
+            &["WD101", "WD102", "WD103", "WD201", "WD204"],
+            &[("node", true), ("cluster", false)],
+        )
+    }
+
+    fn ids(s: &AppState) -> Vec<String> {
+        s.visible().iter().map(|r| r.id.clone()).collect()
+    }
+
+    #[test]
+    fn results_arriving_out_of_order_sort_failures_first_and_keep_the_selection() {
+        let mut s = state();
+        assert_eq!(s.selected.as_deref(), Some("WD101"));
+        update(&mut s, Action::CheckDone(Box::new(result("WD102", Status::Fail, "too old"))));
+        assert_eq!(s.selected.as_deref(), Some("WD102"), "until the user moves, the worst finding is selected");
+        update(&mut s, Action::Up);
+        assert_eq!(s.running(), 4);
+        update(
+            &mut s,
+            Action::CheckDone(Box::new(result("WD204", Status::Fail, "runtime `crun` has no `pod_annotations`"))),
+        );
+        update(&mut s, Action::CheckDone(Box::new(result("WD103", Status::Fail, "no WASM handler"))));
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Pass, "crun found"))));
+        assert_eq!(ids(&s), ["WD102", "WD103", "WD101", "WD204", "WD201"]);
+        assert_eq!(s.selected.as_deref(), Some("WD102"), "after a move the selection follows the check, not the index");
+        assert_eq!(s.running(), 1);
+        assert_eq!(s.summary().get("fail"), Some(&3));
+    }
+
+    #[test]
+    fn navigation_clamps() {
+        let mut s = state();
+        update(&mut s, Action::Up);
+        assert_eq!(s.selected.as_deref(), Some("WD101"));
+        update(&mut s, Action::End);
+        assert_eq!(s.selected.as_deref(), Some("WD204"));
+        update(&mut s, Action::Down);
+        assert_eq!(s.selected.as_deref(), Some("WD204"));
+        update(&mut s, Action::Home);
+        update(&mut s, Action::PageDown);
+        assert_eq!(s.selected.as_deref(), Some("WD204"));
+    }
+
+    #[test]
+    fn filtering_by_text_status_and_passed() {
+        let mut s = state();
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Pass, "crun found"))));
+        update(&mut s, Action::CheckDone(Box::new(result("WD204", Status::Fail, "no pod_annotations"))));
+        update(&mut s, Action::FilterStart);
+        for c in "annot".chars() {
+            update(&mut s, Action::FilterInput(c));
+        }
+        update(&mut s, Action::Down);
+        assert_eq!(ids(&s), ["WD204"], "text matches ID, slug, title or message");
+        assert_eq!(s.selected.as_deref(), Some("WD204"));
+        update(&mut s, Action::FilterCommit);
+        update(&mut s, Action::Quit);
+        assert!(s.quit, "after committing, keys are keys again");
+        let mut s = state();
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Pass, "crun found"))));
+        update(&mut s, Action::ToggleShowPassed);
+        assert!(!ids(&s).contains(&"WD101".to_string()));
+        update(&mut s, Action::StatusFilter(Status::Pass));
+        assert!(ids(&s).is_empty() || ids(&s) == ["WD101"]);
+        update(&mut s, Action::ToggleShowPassed);
+        assert_eq!(ids(&s), ["WD101"]);
+        update(&mut s, Action::StatusFilter(Status::Pass));
+        assert_eq!(ids(&s).len(), 5, "the same status again clears the filter");
+        update(&mut s, Action::FilterStart);
+        update(&mut s, Action::FilterInput('x'));
+        update(&mut s, Action::Close);
+        assert!(s.filter.is_empty() && !s.filtering);
+    }
+
+    #[test]
+    fn fix_preview_opens_and_esc_closes_before_quitting() {
+        let mut s = state();
+        update(&mut s, Action::Fix);
+        assert_eq!(s.overlay, Overlay::Fix("WD101".into()));
+        update(&mut s, Action::Close);
+        assert_eq!(s.overlay, Overlay::None);
+        assert!(!s.quit);
+        update(&mut s, Action::Close);
+        assert!(s.quit, "Esc at the top level quits");
+    }
+
+    #[test]
+    fn rerun_clears_results() {
+        let mut s = state();
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Pass, "crun found"))));
+        update(&mut s, Action::SourceDone { name: "node".into(), problem: None, left_out: false });
+        assert_eq!(update(&mut s, Action::Rerun), Some(Effect::Rerun));
+        assert_eq!(s.running(), 5);
+        assert_eq!(s.sources[0].1, SourceState::Pending);
+        assert!(matches!(s.sources[1].1, SourceState::LeftOut(_)));
+    }
+}
