@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build and the tests need: gcc, protoc (containerd-client and k8s-cri compile
-# protos at build time), and the real daemons tests/daemons.rs starts (containerd, dockerd).
-APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar)
+# protos at build time), the real daemons tests/daemons.rs starts (containerd, dockerd), and tmux for
+# the terminal test (tests/tui.rs).
+APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

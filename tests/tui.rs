@@ -1,0 +1,124 @@
+//! The real binary in a real terminal: tmux (on a private socket) runs wasmdoctor against a fixture
+//! host root; the test waits for results, selects a failing check, opens its fix preview, cancels,
+//! filters, resizes below 80×24 and back, quits with `q`, and reads the screen with `capture-pane`.
+//! The terminal must be restored afterwards: the main screen is back and the tty is in canonical mode.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let t = Tmux { socket, _dir: dir };
+        let ok = t.run(&["new-session", "-d", "-s", "wd", "-x", "120", "-y", "36", cmd]);
+        assert!(
+            ok.status.success(),
+            "tmux (Debian package `tmux`) could not start: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").arg("-S").arg(&self.socket).args(args).output().expect("tmux is installed")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "wd"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "wd"];
+        args.extend(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Wait until the screen satisfies `ok`; fail with the screen otherwise.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+#[test]
+fn interactive_session_in_tmux() {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_wasmdoctor"));
+    let root = common::fixture("crun-no-wasm");
+    let cmd = format!(
+        "env LANG=C.UTF-8 NO_COLOR=1 KUBECONFIG=/nonexistent/kubeconfig {} --host-root {} --no-docker; echo EXITED-$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 60",
+        shell_quote(&bin),
+        shell_quote(&root)
+    );
+    let t = Tmux::start(&cmd);
+
+    // Results stream in; the worst finding is selected and detailed.
+    let s = t.wait_for("results", |s| s.contains("✗ WD103 crun-wasm-handler") && s.contains("✓ 6 ! 0 ✗ 1"));
+    assert!(s.contains("wasmdoctor 0.1.0 · node worker-nowasm"), "{s}");
+    assert!(s.contains("▶ ✗ WD103"), "the failing check is selected:\n{s}");
+    assert!(s.contains("was built without a WASM handler"), "{s}");
+
+    // Move away and back, then open the fix preview and cancel it.
+    t.keys(&["j", "k"]);
+    t.keys(&["f"]);
+    let s = t.wait_for("the fix preview", |s| s.contains("fix preview"));
+    assert!(s.contains("no automatic fix exists yet"), "{s}");
+    assert!(s.contains("install a crun built with `--with-wasmedge`"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("the preview to close", |s| !s.contains("fix preview") && s.contains("┌ checks (25)"));
+
+    // Filter by text.
+    t.keys(&["/", "W", "D", "2", "0", "4", "Enter"]);
+    let s = t.wait_for("the filter", |s| s.contains("┌ checks (1)"));
+    assert!(s.contains("✓ WD204 crun-pod-annotations"), "{s}");
+    assert!(s.contains("[filter: WD204]"), "{s}");
+
+    // Below 80×24 a clear message; back to size, the list again.
+    t.run(&["resize-window", "-t", "wd", "-x", "70", "-y", "20"]);
+    t.wait_for("the too-small message", |s| s.contains("terminal too small"));
+    t.run(&["resize-window", "-t", "wd", "-x", "120", "-y", "36"]);
+    t.wait_for("the list after resizing", |s| s.contains("┌ checks (1)"));
+
+    // Quit: the terminal is restored and the one-line summary printed.
+    t.keys(&["q"]);
+    let s = t.wait_for("the exit", |s| s.contains("EXITED-"));
+    assert!(s.contains("wasmdoctor: 6 passed, 0 warnings, 1 failed, 18 skipped, 0 errors"), "{s}");
+    assert!(s.contains("EXITED-1"), "exit code 1 for a failing check:\n{s}");
+    assert!(!s.contains("┌ checks"), "the alternate screen was left:\n{s}");
+    let s = t.wait_for("stty", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));
+    assert!(s.lines().any(|l| l.trim() == "icanon"), "the tty is back in canonical mode:\n{s}");
+}
+
+#[test]
+fn a_pipe_never_starts_the_tui() {
+    // Not a terminal: the text report, as before.
+    let r =
+        common::run(&["--host-root", common::fixture("healthy-crun").to_str().unwrap(), "--no-cluster", "--no-docker"]);
+    assert!(r.stdout.starts_with("wasmdoctor 0.1.0 · node worker-crun"), "{}", r.stdout);
+    assert!(!r.stdout.contains('\x1b'));
+}
