@@ -354,25 +354,29 @@ fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
     None
 }
 
+/// A result of a catalog check, for the UI's tests.
+#[cfg(test)]
+pub(crate) fn test_result(id: &str, status: Status, message: &str) -> CheckResult {
+    let e = catalog::entry(id).expect("a catalog ID");
+    CheckResult {
+        id: id.into(),
+        slug: e.slug.clone(),
+        category: e.category,
+        title: e.title.clone(),
+        status,
+        message: message.into(),
+        evidence: vec![],
+        affected: vec![],
+        fix: None,
+        docs: e.docs(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn result(id: &str, status: Status, message: &str) -> CheckResult {
-        let e = catalog::entry(id).unwrap();
-        CheckResult {
-            id: id.into(),
-            slug: e.slug.clone(),
-            category: e.category,
-            title: e.title.clone(),
-            status,
-            message: message.into(),
-            evidence: vec![],
-            affected: vec![],
-            fix: None,
-            docs: e.docs(),
-        }
-    }
+    use super::test_result as result;
 
     fn state() -> AppState {
         AppState::new(

@@ -355,26 +355,10 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::report::{Affected, CheckResult, Evidence, FixHint};
-    use crate::ui::state::{Action, update};
+    use crate::report::{Affected, Evidence, FixHint};
+    use crate::ui::state::{Action, test_result as result, update};
 
     const THEME: Theme = Theme { color: false, unicode: true };
-
-    fn result(id: &str, status: Status, message: &str) -> CheckResult {
-        let e = catalog::entry(id).unwrap();
-        CheckResult {
-            id: id.into(),
-            slug: e.slug.clone(),
-            category: e.category,
-            title: e.title.clone(),
-            status,
-            message: message.into(),
-            evidence: vec![],
-            affected: vec![],
-            fix: None,
-            docs: e.docs(),
-        }
-    }
 
     fn running() -> AppState {
         AppState::new(
