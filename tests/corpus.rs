@@ -334,3 +334,42 @@ proptest! {
         let _ = parse("fuzz.toml", &mutated, template);
     }
 }
+
+/// Every corpus config as a node's real config file (templates as k3s templates): the whole node
+/// collection and every check run without a panic, and every check yields exactly one result.
+#[test]
+fn every_corpus_config_through_the_whole_engine() {
+    use wasmdoctor::collect::{CollectOptions, collect};
+    use wasmdoctor::engine::{Selection, evaluate};
+    for (name, text) in toml_files() {
+        let root = tempfile::tempdir().unwrap();
+        let path = if is_template(&name) {
+            "var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl"
+        } else {
+            "etc/containerd/config.toml"
+        };
+        let full = root.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, &text).unwrap();
+        let facts = collect(&CollectOptions {
+            host_root: root.path().to_path_buf(),
+            node_name: Some("corpus".into()),
+            node: true,
+            docker: false,
+            cluster: false,
+            kubeconfig: None,
+            context: None,
+            containerd_address: None,
+            docker_host: None,
+            source_timeout: std::time::Duration::from_secs(10),
+            exec_timeout: std::time::Duration::from_secs(2),
+        });
+        let report = evaluate(&facts, &Default::default(), &Selection::default(), "2026-11-24");
+        assert_eq!(report.checks.len(), wasmdoctor::checks::CHECKS.len(), "{name}");
+        let wd201 = report.checks.iter().find(|c| c.id == "WD201").unwrap();
+        assert!(!wd201.message.is_empty(), "{name}");
+        if !name.contains("excerpt") {
+            assert_ne!(wd201.status, wasmdoctor::report::Status::Fail, "{name}: {}", wd201.message);
+        }
+    }
+}
