@@ -73,6 +73,22 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run the checks and print the report
     Check(CheckArgs),
+    /// Plan fixes, show them, and apply them with consent (WD204 is automatic; others print manual steps)
+    Fix {
+        /// Check IDs to fix
+        ids: Vec<String>,
+        /// Every check that does not pass
+        #[arg(long)]
+        all: bool,
+        /// Show the plans and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply the plans shown without asking
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Restore the files of the last applied fix from their backups
+    Undo,
     /// Print a check's full explanation
     Explain {
         /// A check ID (WD204) or slug (crun-pod-annotations)

@@ -9,6 +9,7 @@ pub mod collect;
 pub mod engine;
 pub mod exit;
 pub mod facts;
+pub mod fix;
 pub mod policy;
 pub mod report;
 pub mod ui;
@@ -58,6 +59,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
+        Some(Command::Fix { ids, all, dry_run, yes }) => fix(&cli, ids, *all, *dry_run, *yes),
+        Some(Command::Undo) => {
+            let host = collect::host::HostRoot::new(&g.host_root);
+            let set = fix::apply::undo(&host)?;
+            for f in &set.files {
+                write_stdout(&format!(
+                    "restored `{}` from `{}` ({} applied at {})\n",
+                    f.path, f.backup, set.check, set.at
+                ))?;
+            }
+            Ok(ExitStatus::Clean)
+        }
         None if !g.json && ui::wanted() => {
             let policy = match &g.config {
                 Some(path) => Policy::load(path)?,
@@ -111,6 +124,101 @@ fn collect_options(cli: &Cli) -> collect::CollectOptions {
         source_timeout: timeout,
         exec_timeout: EXEC_TIMEOUT.min(timeout),
     }
+}
+
+/// `wasmdoctor fix`: plan, show, confirm (or `--yes`), apply, re-check.
+fn fix(cli: &Cli, ids: &[String], all: bool, dry_run: bool, yes: bool) -> anyhow::Result<ExitStatus> {
+    let g = &cli.global;
+    for id in ids {
+        if !catalog::is_known_id(&id.to_ascii_uppercase()) {
+            anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)");
+        }
+    }
+    if ids.is_empty() && !all {
+        anyhow::bail!("name the checks to fix (`wasmdoctor fix WD204`) or use `--all`");
+    }
+    let policy = match &g.config {
+        Some(path) => Policy::load(path)?,
+        None => Policy::default(),
+    };
+    let host = collect::host::HostRoot::new(&g.host_root);
+    let facts = collect(cli);
+    let selection = engine::Selection::default();
+    let report = engine::evaluate(&facts, &policy, &selection, &collect::today());
+    let wanted: Vec<String> = if all {
+        report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.status, report::Status::Fail | report::Status::Warn))
+            .map(|c| c.id.clone())
+            .collect()
+    } else {
+        ids.iter().map(|i| i.to_ascii_uppercase()).collect()
+    };
+    let read = |p: &str| host.read_to_string(p);
+    let interactive = std::io::stdin().is_terminal();
+    let mut all_fixed = true;
+    for id in &wanted {
+        let status = report.checks.iter().find(|c| &c.id == id).map(|c| c.status);
+        if status == Some(report::Status::Pass) {
+            write_stdout(&format!("{id}: passes already, nothing to fix\n"))?;
+            continue;
+        }
+        let plan = fix::plan(id, &facts, &read)?;
+        write_stdout(&plan.render())?;
+        if plan.applicability == fix::Applicability::ManualOnly {
+            all_fixed = false;
+            continue;
+        }
+        if plan.is_noop() {
+            write_stdout(&format!("{id}: nothing to change\n"))?;
+            continue;
+        }
+        if dry_run {
+            write_stdout("--dry-run: nothing was changed\n")?;
+            continue;
+        }
+        if !yes {
+            if !interactive {
+                write_stdout("not applied: no terminal to confirm on; run again with --yes to apply the plan shown\n")?;
+                continue;
+            }
+            eprint!("apply this plan to the files shown? [y/N] ");
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).context("reading the answer")?;
+            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                write_stdout("not applied\n")?;
+                all_fixed = false;
+                continue;
+            }
+        }
+        match fix::apply::apply(&plan, &host, std::time::SystemTime::now()) {
+            Ok(set) => {
+                for f in &set.files {
+                    write_stdout(&format!(
+                        "changed `{}` (backup `{}`; `wasmdoctor undo` restores it)\n",
+                        f.path, f.backup
+                    ))?;
+                }
+                let after = collect(cli);
+                let recheck = engine::evaluate(
+                    &after,
+                    &policy,
+                    &engine::Selection { only: vec![id.clone()], skip: vec![] },
+                    &collect::today(),
+                );
+                if let Some(c) = recheck.checks.first() {
+                    write_stdout(&format!("{id} now: {}: {}\n", c.status.as_str(), c.message))?;
+                    all_fixed &= c.status == report::Status::Pass;
+                }
+            }
+            Err(e) => {
+                eprintln!("wasmdoctor: {id}: {e}");
+                all_fixed = false;
+            }
+        }
+    }
+    Ok(if all_fixed { ExitStatus::Clean } else { ExitStatus::Findings })
 }
 
 fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {

@@ -165,6 +165,11 @@ pub(crate) fn has_route(config: &ContainerdConfig, route: Route) -> bool {
     config.active_runtimes().any(|r| r.route == route)
 }
 
+/// The annotations crun reads to pick its Wasm handler.
+pub fn crun_wasm_annotations() -> &'static [&'static str] {
+    crun::WASM_ANNOTATIONS
+}
+
 /// `one` or `many` by count, for messages that name a list.
 pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
