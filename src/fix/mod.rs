@@ -10,6 +10,9 @@ pub mod toml_edit;
 use crate::checks::CHECKS;
 use crate::facts::{Distribution, Facts, Route};
 
+/// Checks whose fix this version plans and applies (`wasmdoctor fix ID`).
+pub const AUTOMATIC: &[&str] = &["WD204"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applicability {
     /// The edit is mechanical; applied after the plan is shown and confirmed (or `--yes`).

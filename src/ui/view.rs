@@ -336,10 +336,14 @@ fn render_fix(f: &mut Frame, area: Rect, s: &AppState, id: &str, theme: Theme) {
         lines.extend(reflow(&e.fix).into_iter().map(Line::raw));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled(
-        "no automatic fix exists yet: this version shows the manual steps; nothing is changed. Esc closes.",
-        theme.accent(),
-    )));
+    let closing = if crate::fix::AUTOMATIC.contains(&id) {
+        format!(
+            "`wasmdoctor fix {id}` plans this edit, shows the diff and applies it with your consent (`wasmdoctor undo` reverts it); applying from the TUI comes later. Esc closes."
+        )
+    } else {
+        "no automatic fix exists yet: this version shows the manual steps; nothing is changed. Esc closes.".to_string()
+    };
+    lines.push(Line::from(Span::styled(closing, theme.accent())));
     f.render_widget(Clear, area);
     let p = Paragraph::new(Text::from(lines))
         .block(Block::bordered().title(" fix preview ").border_style(theme.accent()))
