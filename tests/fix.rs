@@ -167,3 +167,30 @@ fn wd204_edit_on_every_corpus_config_with_the_problem() {
     }
     assert!(edited >= 3, "only {edited} corpus configs had the problem");
 }
+
+#[test]
+fn wd208_sets_systemd_cgroup_to_the_kubelets_driver() {
+    let root = tempfile::tempdir().unwrap();
+    let cfg = root.path().join("etc/containerd/config.toml");
+    std::fs::create_dir_all(cfg.parent().unwrap()).unwrap();
+    // runwasi's troubleshooting config, as many nodes have it: no SystemdCgroup.
+    std::fs::copy(corpus().join("containerd-config/runwasi-troubleshooting-expected-wasmtime.toml"), &cfg).unwrap();
+    let original = std::fs::read_to_string(&cfg).unwrap();
+    let kubelet = root.path().join("var/lib/kubelet/config.yaml");
+    std::fs::create_dir_all(kubelet.parent().unwrap()).unwrap();
+    std::fs::write(
+        &kubelet,
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\n",
+    )
+    .unwrap();
+    let before = wd(root.path(), &["--json", "--only", "WD208"]).json();
+    assert_eq!(check(&before, "WD208")["status"], "fail");
+    let r = wd(root.path(), &["fix", "WD208", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("+options.SystemdCgroup = true"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD208 now: pass"), "{}", r.stdout);
+    let changed = std::fs::read_to_string(&cfg).unwrap();
+    assert_eq!(changed, format!("{original}options.SystemdCgroup = true\n"));
+    assert_eq!(wd(root.path(), &["undo"]).code, 0);
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original);
+}

@@ -8,10 +8,10 @@ pub mod apply;
 pub mod toml_edit;
 
 use crate::checks::CHECKS;
-use crate::facts::{Distribution, Facts, Route};
+use crate::facts::{ContainerdConfig, Distribution, Facts, Route, Runtime};
 
 /// Checks whose fix this version plans and applies (`wasmdoctor fix ID`).
-pub const AUTOMATIC: &[&str] = &["WD204"];
+pub const AUTOMATIC: &[&str] = &["WD204", "WD208"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applicability {
@@ -98,9 +98,12 @@ pub fn plan(id: &str, facts: &Facts, read: &dyn Fn(&str) -> std::io::Result<Stri
     let Some(check) = CHECKS.iter().find(|c| c.id == id) else {
         return Err(FixError::UnknownId(id));
     };
-    if check.id == "WD204"
-        && let Some(p) = plan_pod_annotations(facts, read)?
-    {
+    let automatic = match check.id {
+        "WD204" => plan_pod_annotations(facts, read)?,
+        "WD208" => plan_systemd_cgroup(facts, read)?,
+        _ => None,
+    };
+    if let Some(p) = automatic {
         return Ok(p);
     }
     let entry = crate::catalog::entry(check.id);
@@ -124,9 +127,9 @@ fn plan_pod_annotations(
     read: &dyn Fn(&str) -> std::io::Result<String>,
 ) -> Result<Option<Plan>, FixError> {
     let Some(node) = facts.node.collected() else { return Ok(None) };
-    let config = &node.containerd_config;
     let wanted = crate::checks::crun_wasm_annotations();
-    let targets: Vec<_> = config
+    let targets: Vec<&Runtime> = node
+        .containerd_config
         .active_runtimes()
         .filter(|r| r.route == Route::Crun)
         .filter(|r| {
@@ -134,18 +137,67 @@ fn plan_pod_annotations(
             !base.starts_with("crun-")
         })
         .collect();
+    plan_runtime_edits(
+        "WD204",
+        "add `module.wasm.image/variant` and `run.oci.handler` to the crun runtime's `pod_annotations`",
+        "`pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]`",
+        &node.containerd_config,
+        &targets,
+        read,
+        &|text, r| toml_edit::add_pod_annotations(text, &r.plugin_id, &r.name, wanted),
+    )
+}
+
+/// WD208: set `SystemdCgroup` of every Wasm runtime to the kubelet's cgroup driver.
+fn plan_systemd_cgroup(
+    facts: &Facts,
+    read: &dyn Fn(&str) -> std::io::Result<String>,
+) -> Result<Option<Plan>, FixError> {
+    let Some(node) = facts.node.collected() else { return Ok(None) };
+    let Some(kubelet) = node.kubelet.collected() else { return Ok(None) };
+    let systemd = kubelet.cgroup_driver == "systemd";
+    let targets: Vec<&Runtime> = node
+        .containerd_config
+        .active_runtimes()
+        .filter(|r| r.route != Route::Other && r.systemd_cgroup.unwrap_or(false) != systemd)
+        .collect();
+    plan_runtime_edits(
+        "WD208",
+        &format!(
+            "set `SystemdCgroup = {systemd}` on the Wasm runtimes, as the kubelet's `{}` driver ({})",
+            kubelet.cgroup_driver, kubelet.source
+        ),
+        &format!("`SystemdCgroup = {systemd}` under its `options`"),
+        &node.containerd_config,
+        &targets,
+        read,
+        &|text, r| toml_edit::set_systemd_cgroup(text, &r.plugin_id, &r.name, systemd),
+    )
+}
+
+/// One edit per runtime, accumulated per file; a runtime in a file the distribution regenerates
+/// gets manual instructions for its template instead.
+fn plan_runtime_edits(
+    id: &str,
+    summary: &str,
+    wanted: &str,
+    config: &ContainerdConfig,
+    targets: &[&Runtime],
+    read: &dyn Fn(&str) -> std::io::Result<String>,
+    edit: &dyn Fn(&str, &Runtime) -> Result<String, String>,
+) -> Result<Option<Plan>, FixError> {
     if targets.is_empty() {
         return Ok(None);
     }
     let regenerated = config.distribution != Distribution::Containerd;
     if regenerated && targets.iter().any(|r| r.file == config.main_path) {
         return Ok(Some(Plan {
-            id: "WD204".into(),
+            id: id.into(),
             applicability: Applicability::ManualOnly,
-            summary: "add the Wasm annotations to the crun runtime's `pod_annotations`".into(),
+            summary: summary.into(),
             edits: Vec::new(),
             instructions: Some(format!(
-                "{} regenerates `{}`: declare the crun runtime with `pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]` in `{}` (after `{{{{ template \"base\" . }}}}`), then restart {}",
+                "{} regenerates `{}`: declare the runtime with {wanted} in `{}` (after `{{{{ template \"base\" . }}}}`), then restart {}",
                 config.distribution.name(),
                 config.main_path,
                 config.edit_path,
@@ -160,17 +212,16 @@ fn plan_pod_annotations(
             Some(i) => edits[i].after.clone(),
             None => read(&r.file).map_err(|source| FixError::Read { path: r.file.clone(), source })?,
         };
-        let after = toml_edit::add_pod_annotations(&current, &r.plugin_id, &r.name, wanted)
-            .map_err(|message| FixError::Parse { path: r.file.clone(), message })?;
+        let after = edit(&current, r).map_err(|message| FixError::Parse { path: r.file.clone(), message })?;
         match pos {
             Some(i) => edits[i].after = after,
             None => edits.push(FileEdit { path: r.file.clone(), before: current, after }),
         }
     }
     Ok(Some(Plan {
-        id: "WD204".into(),
+        id: id.into(),
         applicability: Applicability::NeedsConfirmation,
-        summary: "add `module.wasm.image/variant` and `run.oci.handler` to the crun runtime's `pod_annotations`".into(),
+        summary: summary.into(),
         edits,
         instructions: Some(
             "then restart containerd to load it (until then WD207 reports the change as pending)".into(),

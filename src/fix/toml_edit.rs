@@ -1,13 +1,10 @@
 //! Format-preserving edits of containerd configs (toml_edit): comments, order and every byte
 //! outside the edited value stay as they were.
 
-use toml_edit::{Array, DocumentMut, Item, Value};
+use toml_edit::{Array, DocumentMut, InlineTable, Item, TableLike, Value};
 
-/// Make runtime `name`'s `pod_annotations` under `plugin_id` contain every `wanted` entry.
-pub fn add_pod_annotations(text: &str, plugin_id: &str, name: &str, wanted: &[&str]) -> Result<String, String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
-    let runtime = doc
-        .get_mut("plugins")
+fn runtime_mut<'a>(doc: &'a mut DocumentMut, plugin_id: &str, name: &str) -> Result<&'a mut dyn TableLike, String> {
+    doc.get_mut("plugins")
         .and_then(|p| p.as_table_like_mut())
         .and_then(|p| p.get_mut(plugin_id))
         .and_then(|p| p.as_table_like_mut())
@@ -17,7 +14,13 @@ pub fn add_pod_annotations(text: &str, plugin_id: &str, name: &str, wanted: &[&s
         .and_then(|r| r.as_table_like_mut())
         .and_then(|r| r.get_mut(name))
         .and_then(|r| r.as_table_like_mut())
-        .ok_or_else(|| format!("no runtime table `{name}` under `{plugin_id}`"))?;
+        .ok_or_else(|| format!("no runtime table `{name}` under `{plugin_id}`"))
+}
+
+/// Make runtime `name`'s `pod_annotations` under `plugin_id` contain every `wanted` entry.
+pub fn add_pod_annotations(text: &str, plugin_id: &str, name: &str, wanted: &[&str]) -> Result<String, String> {
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
+    let runtime = runtime_mut(&mut doc, plugin_id, name)?;
     match runtime.get_mut("pod_annotations") {
         Some(Item::Value(Value::Array(a))) => {
             for w in wanted {
@@ -30,6 +33,35 @@ pub fn add_pod_annotations(text: &str, plugin_id: &str, name: &str, wanted: &[&s
         None => {
             let a: Array = wanted.iter().copied().collect();
             runtime.insert("pod_annotations", Item::Value(Value::Array(a)));
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// Set runtime `name`'s `options.SystemdCgroup`; a missing `options` becomes a dotted key in place.
+pub fn set_systemd_cgroup(text: &str, plugin_id: &str, name: &str, on: bool) -> Result<String, String> {
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
+    let runtime = runtime_mut(&mut doc, plugin_id, name)?;
+    match runtime.get_mut("options") {
+        Some(options) => {
+            let options =
+                options.as_table_like_mut().ok_or_else(|| format!("`options` of runtime `{name}` is not a table"))?;
+            match options.get_mut("SystemdCgroup") {
+                Some(Item::Value(v)) => {
+                    let decor = v.decor().clone();
+                    *v = Value::from(on);
+                    *v.decor_mut() = decor;
+                }
+                _ => {
+                    options.insert("SystemdCgroup", toml_edit::value(on));
+                }
+            }
+        }
+        None => {
+            let mut options = InlineTable::new();
+            options.set_dotted(true);
+            options.insert("SystemdCgroup", Value::from(on));
+            runtime.insert("options", Item::Value(Value::InlineTable(options)));
         }
     }
     Ok(doc.to_string())
@@ -53,5 +85,17 @@ mod tests {
         let out = add_pod_annotations(&partial, "io.containerd.grpc.v1.cri", "crun", WANTED).unwrap();
         assert!(out.contains("pod_annotations = [\"run.oci.handler\", \"module.wasm.image/variant\"]"), "{out}");
         assert!(add_pod_annotations(text, "io.containerd.grpc.v1.cri", "nope", WANTED).is_err());
+    }
+
+    #[test]
+    fn systemd_cgroup_in_place() {
+        let p = "io.containerd.grpc.v1.cri";
+        let bare = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]\n  runtime_type = \"io.containerd.wasmedge.v1\"\n";
+        let out = set_systemd_cgroup(bare, p, "wasmedge", true).unwrap();
+        assert_eq!(out, format!("{bare}options.SystemdCgroup = true\n"));
+        let with = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge.options]\n  SystemdCgroup = false # was\n";
+        let out = set_systemd_cgroup(with, p, "wasmedge", true).unwrap();
+        assert_eq!(out, with.replace("false", "true"));
+        assert_eq!(set_systemd_cgroup(&out, p, "wasmedge", true).unwrap(), out);
     }
 }
