@@ -372,3 +372,16 @@ fn an_unreachable_api_server_skips_the_cluster_checks() {
     let src = j["sources"].as_array().unwrap().iter().find(|s| s["name"] == "cluster").unwrap().clone();
     assert_eq!(src["status"], "unavailable");
 }
+
+#[test]
+fn unreadable_events_are_named_not_silently_ignored() {
+    let api = FakeApi::start(healthy_crun_cluster());
+    api.fault("/api/v1/events", Fault::Malformed);
+    let (_, j) = report(&api, "healthy-crun", "worker-crun", &[]);
+    assert_eq!(status(&j, "WD308"), "pass");
+    assert!(
+        message(&j, "WD308").contains("(container states only; events not read: the events list is not valid JSON"),
+        "{}",
+        message(&j, "WD308")
+    );
+}

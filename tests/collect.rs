@@ -163,6 +163,23 @@ fn containerd_1x_import_replaces_the_cri_section() {
     let crun = c.runtimes.iter().find(|r| r.name == "crun").unwrap();
     assert_eq!(crun.status, RuntimeStatus::Dropped { by: "/etc/containerd/conf.d/wasm.toml".into() });
     assert_eq!(c.active_runtimes().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["wasmedge"]);
+    // WD201 names the import and the runtimes it drops.
+    let facts = wasmdoctor::collect::collect(&wasmdoctor::collect::CollectOptions::node_only(d.path(), "n"));
+    let report = wasmdoctor::engine::evaluate(&facts, &Default::default(), &Default::default(), "2026-11-24");
+    let wd201 = report.checks.iter().find(|c| c.id == "WD201").unwrap();
+    assert_eq!(wd201.status, wasmdoctor::report::Status::Warn, "{}", wd201.message);
+    assert!(
+        wd201.message.contains(
+            "the import `/etc/containerd/conf.d/wasm.toml` replaces the whole `io.containerd.grpc.v1.cri` section"
+        ),
+        "{}",
+        wd201.message
+    );
+    assert!(
+        wd201.message.contains("runtime `crun` (/etc/containerd/config.toml:3) is not loaded"),
+        "{}",
+        wd201.message
+    );
     // The same files under containerd 2.x keep both.
     let c = collect(&host, &discover(&host, None), Some(2));
     assert_eq!(c.active_runtimes().count(), 2);

@@ -351,19 +351,7 @@ fn every_corpus_config_through_the_whole_engine() {
         let full = root.path().join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         std::fs::write(&full, &text).unwrap();
-        let facts = collect(&CollectOptions {
-            host_root: root.path().to_path_buf(),
-            node_name: Some("corpus".into()),
-            node: true,
-            docker: false,
-            cluster: false,
-            kubeconfig: None,
-            context: None,
-            containerd_address: None,
-            docker_host: None,
-            source_timeout: std::time::Duration::from_secs(10),
-            exec_timeout: std::time::Duration::from_secs(2),
-        });
+        let facts = collect(&CollectOptions::node_only(root.path(), "corpus"));
         let report = evaluate(&facts, &Default::default(), &Selection::default(), "2026-11-24");
         assert_eq!(report.checks.len(), wasmdoctor::checks::CHECKS.len(), "{name}");
         let wd201 = report.checks.iter().find(|c| c.id == "WD201").unwrap();

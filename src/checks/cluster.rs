@@ -874,6 +874,11 @@ pub fn wasm_pod_failures(ctx: &Ctx) -> Outcome {
     let pods = or_return!(needed(&c.pods));
     let handlers = node_handlers(ctx.facts);
     let events = pod_events(c);
+    // Without events only container states are read; say so rather than pass quietly.
+    let partial = match &c.events {
+        Fact::Unavailable(m) => format!(" (container states only; events not read: {})", m.reason),
+        Fact::Collected(_) => String::new(),
+    };
     let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
     if wasm.is_empty() {
         return Outcome::skip("no Wasm pods");
@@ -888,7 +893,10 @@ pub fn wasm_pod_failures(ctx: &Ctx) -> Outcome {
         }
     }
     if found.is_empty() {
-        return Outcome::pass(format!("none of {} shows a known failure signature", count(wasm.len(), "Wasm pod")));
+        return Outcome::pass(format!(
+            "none of {} shows a known failure signature{partial}",
+            count(wasm.len(), "Wasm pod")
+        ));
     }
     let affected: Vec<Affected> = found.iter().map(|(a, _, _)| a.clone()).collect();
     let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();

@@ -76,15 +76,22 @@ pub fn config_found(ctx: &Ctx) -> Outcome {
                 .fix(format!("create `{}` or remove it from `imports` in `{from}`", f.path));
         }
     }
-    let dropped: Vec<&Runtime> =
-        c.runtimes.iter().filter(|r| matches!(r.status, RuntimeStatus::Dropped { .. })).collect();
-    if let Some(first) = dropped.first() {
-        let RuntimeStatus::Dropped { by } = &first.status else { unreachable!("filtered above") };
-        let names: Vec<String> = dropped.iter().map(|r| format!("`{}` ({})", r.name, r.location())).collect();
+    let dropped: Vec<(&Runtime, &String)> = c
+        .runtimes
+        .iter()
+        .filter_map(|r| match &r.status {
+            RuntimeStatus::Dropped { by } => Some((r, by)),
+            _ => None,
+        })
+        .collect();
+    if let Some(&(first, by)) = dropped.first() {
+        let names: Vec<String> = dropped.iter().map(|(r, _)| format!("`{}` ({})", r.name, r.location())).collect();
         return Outcome::warn(format!(
-            "under containerd 1.x the import `{by}` replaces the whole `{}` section of the files before it, so runtimes {} are not loaded",
+            "under containerd 1.x the import `{by}` replaces the whole `{}` section of the files before it, so {} {} {} not loaded",
             first.plugin_id,
-            list(&names)
+            plural(names.len(), "runtime", "runtimes"),
+            list(&names),
+            plural(names.len(), "is", "are")
         ))
         .fix(format!("move those runtimes into `{by}`, or move the import's runtimes into `{}`", first.file));
     }

@@ -212,6 +212,25 @@ impl Collection {
     }
 }
 
+impl CollectOptions {
+    /// Only the node's files and binaries under `host_root` (no daemons, no cluster).
+    pub fn node_only(host_root: impl Into<std::path::PathBuf>, node_name: &str) -> CollectOptions {
+        CollectOptions {
+            host_root: host_root.into(),
+            node_name: Some(node_name.to_string()),
+            node: true,
+            docker: false,
+            cluster: false,
+            kubeconfig: None,
+            context: None,
+            containerd_address: None,
+            docker_host: None,
+            source_timeout: Duration::from_secs(10),
+            exec_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
 pub fn collect(opts: &CollectOptions) -> Facts {
     Collection::start(opts).finish()
 }
@@ -285,19 +304,7 @@ mod tests {
 
     #[test]
     fn sources_left_out_are_not_pending() {
-        let opts = CollectOptions {
-            host_root: "/nonexistent-host-root".into(),
-            node_name: Some("n".into()),
-            node: false,
-            docker: false,
-            cluster: false,
-            kubeconfig: None,
-            context: None,
-            containerd_address: None,
-            docker_host: None,
-            source_timeout: Duration::from_secs(1),
-            exec_timeout: Duration::from_secs(1),
-        };
+        let opts = CollectOptions { node: false, ..CollectOptions::node_only("/nonexistent-host-root", "n") };
         let c = Collection::start(&opts);
         assert!(c.pending.is_empty());
         let f = c.finish();
