@@ -73,7 +73,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run the checks and print the report
     Check(CheckArgs),
-    /// Plan fixes, show them, and apply them with consent (WD204 is automatic; others print manual steps)
+    /// Plan fixes, show them, and carry them out with consent (manual-only fixes are printed)
     Fix {
         /// Check IDs to fix
         ids: Vec<String>,
@@ -83,9 +83,12 @@ pub enum Command {
         /// Show the plans and change nothing
         #[arg(long)]
         dry_run: bool,
-        /// Apply the plans shown without asking
+        /// Apply the plans shown without asking, service restarts included
         #[arg(long)]
         yes: bool,
+        /// Apply the edits but leave the service restart to you (WD207 reports it as pending)
+        #[arg(long)]
+        no_restart: bool,
     },
     /// Restore the files of the last applied fix from their backups
     Undo,

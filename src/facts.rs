@@ -105,6 +105,24 @@ pub struct NodeFacts {
     pub wasmedge: WasmEdge,
     pub shims: Vec<ShimResolution>,
     pub kubelet: Fact<Kubelet>,
+    /// runwasi shims present where containerd looks (its `$PATH`, its own directory), whether or not
+    /// a runtime uses them: what a new Wasm runtime can route to.
+    #[serde(default)]
+    pub installed_shims: Vec<InstalledShim>,
+    /// systemd units that run containerd on this node (`containerd`, `k3s-agent`, …), as found under
+    /// the unit directories: which service a restart means.
+    #[serde(default)]
+    pub service_units: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledShim {
+    /// The handler name k3s would give it (`wasmedge`, `spin`).
+    pub name: String,
+    /// `io.containerd.wasmedge.v1`.
+    pub runtime_type: String,
+    /// Node path where containerd would find it.
+    pub path: String,
 }
 
 // ---------------------------------------------------------------------------------------------

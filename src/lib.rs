@@ -59,16 +59,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
-        Some(Command::Fix { ids, all, dry_run, yes }) => fix(&cli, ids, *all, *dry_run, *yes),
+        Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
+            fix(&cli, ids, *all, FixMode { dry_run: *dry_run, yes: *yes, no_restart: *no_restart })
+        }
         Some(Command::Undo) => {
             let host = collect::host::HostRoot::new(&g.host_root);
             let set = fix::apply::undo(&host)?;
             for f in &set.files {
-                write_stdout(&format!(
-                    "restored `{}` from `{}` ({} applied at {})\n",
-                    f.path, f.backup, set.check, set.at
-                ))?;
+                let line = match &f.backup {
+                    Some(b) => format!("restored `{}` from `{b}` ({} applied at {})\n", f.path, set.check, set.at),
+                    None => format!("removed `{}` ({} created it at {})\n", f.path, set.check, set.at),
+                };
+                write_stdout(&line)?;
             }
+            write_stdout("restart containerd (or the service that runs it) if the change had been loaded\n")?;
             Ok(ExitStatus::Clean)
         }
         None if !g.json && ui::wanted() => {
@@ -126,8 +130,17 @@ fn collect_options(cli: &Cli) -> collect::CollectOptions {
     }
 }
 
-/// `wasmdoctor fix`: plan, show, confirm (or `--yes`), apply, re-check.
-fn fix(cli: &Cli, ids: &[String], all: bool, dry_run: bool, yes: bool) -> anyhow::Result<ExitStatus> {
+#[derive(Debug, Clone, Copy)]
+struct FixMode {
+    dry_run: bool,
+    yes: bool,
+    no_restart: bool,
+}
+
+/// `wasmdoctor fix`: plan, show (with the server's dry-run of API objects), confirm (or `--yes`),
+/// carry out, re-check. Exit 0 when every fix applied and re-checked clean, or when plans were only
+/// printed (`--dry-run`, no terminal); 1 when anything was refused, failed, rolled back or is manual.
+fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<ExitStatus> {
     let g = &cli.global;
     for id in ids {
         if !catalog::is_known_id(&id.to_ascii_uppercase()) {
@@ -141,10 +154,10 @@ fn fix(cli: &Cli, ids: &[String], all: bool, dry_run: bool, yes: bool) -> anyhow
         Some(path) => Policy::load(path)?,
         None => Policy::default(),
     };
-    let host = collect::host::HostRoot::new(&g.host_root);
-    let facts = collect(cli);
-    let selection = engine::Selection::default();
-    let report = engine::evaluate(&facts, &policy, &selection, &collect::today());
+    let opts = collect_options(cli);
+    let executor = fix::execute::Executor::new(&opts, &policy);
+    let facts = collect::collect(&opts);
+    let report = engine::evaluate(&facts, &policy, &engine::Selection::default(), &collect::today());
     let wanted: Vec<String> = if all {
         report
             .checks
@@ -155,7 +168,9 @@ fn fix(cli: &Cli, ids: &[String], all: bool, dry_run: bool, yes: bool) -> anyhow
     } else {
         ids.iter().map(|i| i.to_ascii_uppercase()).collect()
     };
+    let host = collect::host::HostRoot::new(&g.host_root);
     let read = |p: &str| host.read_to_string(p);
+    let input = fix::PlanInput { facts: &facts, policy: &policy, host_is_root: host.is_live(), read: &read };
     let interactive = std::io::stdin().is_terminal();
     let mut all_fixed = true;
     for id in &wanted {
@@ -164,9 +179,17 @@ fn fix(cli: &Cli, ids: &[String], all: bool, dry_run: bool, yes: bool) -> anyhow
             write_stdout(&format!("{id}: passes already, nothing to fix\n"))?;
             continue;
         }
-        let plan = fix::plan(id, &facts, &read)?;
+        let mut plan = match fix::plan(id, &input) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("wasmdoctor: {id}: cannot plan a fix: {e}");
+                all_fixed = false;
+                continue;
+            }
+        };
+        executor.dry_run(&mut plan);
         write_stdout(&plan.render())?;
-        if plan.applicability == fix::Applicability::ManualOnly {
+        if plan.applicability() == fix::Applicability::ManualOnly {
             all_fixed = false;
             continue;
         }
@@ -174,51 +197,40 @@ fn fix(cli: &Cli, ids: &[String], all: bool, dry_run: bool, yes: bool) -> anyhow
             write_stdout(&format!("{id}: nothing to change\n"))?;
             continue;
         }
-        if dry_run {
+        if mode.dry_run {
             write_stdout("--dry-run: nothing was changed\n")?;
             continue;
         }
-        if !yes {
+        let mut approval = fix::execute::Approval { restart: !mode.no_restart };
+        if !mode.yes {
             if !interactive {
                 write_stdout("not applied: no terminal to confirm on; run again with --yes to apply the plan shown\n")?;
                 continue;
             }
-            eprint!("apply this plan to the files shown? [y/N] ");
-            let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer).context("reading the answer")?;
-            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            if !ask("apply this plan?")? {
                 write_stdout("not applied\n")?;
                 all_fixed = false;
                 continue;
             }
-        }
-        match fix::apply::apply(&plan, &host, std::time::SystemTime::now()) {
-            Ok(set) => {
-                for f in &set.files {
-                    write_stdout(&format!(
-                        "changed `{}` (backup `{}`; `wasmdoctor undo` restores it)\n",
-                        f.path, f.backup
-                    ))?;
-                }
-                let after = collect(cli);
-                let recheck = engine::evaluate(
-                    &after,
-                    &policy,
-                    &engine::Selection { only: vec![id.clone()], skip: vec![] },
-                    &collect::today(),
-                );
-                if let Some(c) = recheck.checks.first() {
-                    write_stdout(&format!("{id} now: {}: {}\n", c.status.as_str(), c.message))?;
-                    all_fixed &= c.status == report::Status::Pass;
-                }
-            }
-            Err(e) => {
-                eprintln!("wasmdoctor: {id}: {e}");
-                all_fixed = false;
+            if let Some(step) = plan.restart.as_ref().filter(|_| approval.restart) {
+                approval.restart = ask(&format!("restart `{}` now (`{}`)?", step.service, step.shown()))?;
             }
         }
+        let mut say = |line: String| {
+            let _ = write_stdout(&format!("{line}\n"));
+        };
+        let outcome = executor.execute(&plan, approval, &mut say);
+        all_fixed &= outcome.ok;
     }
     Ok(if all_fixed { ExitStatus::Clean } else { ExitStatus::Findings })
+}
+
+/// A yes/no question on the terminal; anything but `y`/`yes` is no.
+fn ask(question: &str) -> anyhow::Result<bool> {
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).context("reading the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {

@@ -1,5 +1,6 @@
-//! `wasmdoctor fix` / `undo` on temporary host roots: the WD204 edit is planned as a diff, applied
-//! only with consent, format-preserving, backed up, journaled, idempotent, and undone byte for byte.
+//! `wasmdoctor fix` / `undo` on temporary host roots (node fixes) and against the fake API server
+//! (cluster fixes): every fix is planned (snapshot), applied only with consent, format-preserving,
+//! backed up, journaled, re-checked, idempotent, and undone byte for byte; refusals change nothing.
 
 mod common;
 
@@ -26,6 +27,91 @@ fn node_root() -> tempfile::TempDir {
     root
 }
 
+/// A copy of a fixture host root (symlinks and modes kept), to edit.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dst = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(name), dst.path());
+    dst
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap().filter_map(Result::ok) {
+        let to = dst.join(e.file_name());
+        let ty = e.file_type().unwrap();
+        if ty.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &to).unwrap();
+        } else if ty.is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+fn write(root: &Path, node_path: &str, text: &str, mode: u32) {
+    let p = root.join(node_path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn read(root: &Path, node_path: &str) -> String {
+    std::fs::read_to_string(root.join(node_path.trim_start_matches('/'))).unwrap()
+}
+
+const CRUN_WASM: &str = "#!/bin/sh\necho 'crun version 1.27.1'\necho '+SYSTEMD +WASM:wasmedge +YAJL'\n";
+
+/// The plan as printed, for a snapshot: the temp root never appears in it, timestamps are masked.
+fn plan_text(r: &Run) -> String {
+    r.stdout.lines().filter(|l| !l.starts_with("--dry-run")).collect::<Vec<_>>().join("\n")
+}
+
+/// Every file under `root` with its bytes (for "undo restores everything" comparisons).
+fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
+            let ty = e.file_type().unwrap();
+            let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+            if rel.starts_with("var/lib/wasmdoctor") || rel.contains(".wasmdoctor-") {
+                continue;
+            }
+            if ty.is_dir() {
+                stack.push(e.path());
+            } else if ty.is_file() {
+                out.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The common life of a node fix on a host root: plan (snapshot) changes nothing, `--yes` applies
+/// and the check re-runs clean, a second run has nothing to do, `undo` restores every byte.
+fn plan_apply_recheck_undo(root: &Path, id: &str, snapshot: &str) -> String {
+    let original = tree(root);
+    let before = wd(root, &["--json", "--only", id]).json();
+    assert_eq!(check(&before, id)["status"], "fail", "{id} should fail before the fix: {}", check(&before, id));
+    let r = wd(root, &["fix", id, "--dry-run"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    insta::assert_snapshot!(snapshot, plan_text(&r));
+    assert_eq!(tree(root), original, "--dry-run changed a file");
+    let r = wd(root, &["fix", id, "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&format!("{id} now: pass")), "{}", r.stdout);
+    let applied = tree(root);
+    let r = wd(root, &["fix", id, "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&format!("{id}: passes already, nothing to fix")), "{}", r.stdout);
+    assert_eq!(tree(root), applied, "the second run changed something");
+    let r = wd(root, &["undo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(tree(root), original, "undo did not restore every byte");
+    r.stdout
+}
+
 fn wd(root: &Path, args: &[&str]) -> Run {
     let mut a = args.to_vec();
     a.extend(["--host-root", root.to_str().unwrap(), "--no-cluster", "--no-docker"]);
@@ -46,7 +132,8 @@ fn plan_apply_recheck_idempotent_undo() {
     // --dry-run shows the diff and changes nothing.
     let r = wd(root.path(), &["fix", "WD204", "--dry-run"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("WD204 (automatic, needs confirmation)"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD204 (automatic)"), "{}", r.stdout);
+    assert!(r.stdout.contains("then restart containerd on the node (`systemctl restart containerd`)"), "{}", r.stdout);
     assert!(r.stdout.contains("+++ b/etc/containerd/config.toml"), "{}", r.stdout);
     assert!(
         r.stdout.contains("+pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"),
@@ -96,29 +183,47 @@ fn plan_apply_recheck_idempotent_undo() {
     assert!(r.stderr.contains("nothing to undo"), "{}", r.stderr);
 }
 
+fn test_plan(original: &str) -> wasmdoctor::fix::Plan {
+    wasmdoctor::fix::Plan {
+        id: "WD204".into(),
+        summary: "test".into(),
+        edits: vec![wasmdoctor::fix::FileEdit {
+            path: "/etc/containerd/config.toml".into(),
+            exists: true,
+            before: original.to_string(),
+            after: original.to_string() + "# edited\n",
+        }],
+        objects: vec![],
+        dry_run: vec![],
+        restart: None,
+        instructions: None,
+    }
+}
+
 #[test]
 fn refusals() {
     use wasmdoctor::collect::host::HostRoot;
-    use wasmdoctor::fix::{Applicability, FileEdit, FixError, Plan, apply::apply};
+    use wasmdoctor::fix::{FileEdit, FixError, apply::apply};
     let root = node_root();
     let host = HostRoot::new(root.path());
     let original = config(root.path());
-    let plan = Plan {
-        id: "WD204".into(),
-        applicability: Applicability::NeedsConfirmation,
-        summary: "test".into(),
-        edits: vec![FileEdit {
-            path: "/etc/containerd/config.toml".into(),
-            before: original.clone(),
-            after: original.clone() + "# edited\n",
-        }],
-        instructions: None,
-    };
+    let plan = test_plan(&original);
     // Changed since the plan: refused, nothing written.
     std::fs::write(root.path().join("etc/containerd/config.toml"), original.clone() + "# someone else\n").unwrap();
     assert!(matches!(apply(&plan, &host, std::time::SystemTime::now()), Err(FixError::ChangedSincePlan { .. })));
     assert!(config(root.path()).ends_with("# someone else\n"));
-    // A symlink leading outside the host root: refused.
+    // A file to create that appeared meanwhile: refused.
+    let mut create = test_plan("");
+    create.edits[0] = FileEdit {
+        path: "/etc/containerd/new.toml".into(),
+        exists: false,
+        before: String::new(),
+        after: "x = 1\n".into(),
+    };
+    std::fs::write(root.path().join("etc/containerd/new.toml"), "mine\n").unwrap();
+    assert!(matches!(apply(&create, &host, std::time::SystemTime::now()), Err(FixError::ChangedSincePlan { .. })));
+    assert_eq!(std::fs::read_to_string(root.path().join("etc/containerd/new.toml")).unwrap(), "mine\n");
+    // A symlink leading outside the host root: refused, for an edit and for a file to create.
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("config.toml"), &original).unwrap();
     std::fs::remove_file(root.path().join("etc/containerd/config.toml")).unwrap();
@@ -126,8 +231,59 @@ fn refusals() {
         .unwrap();
     assert!(matches!(apply(&plan, &host, std::time::SystemTime::now()), Err(FixError::OutsideRoot { .. })));
     assert_eq!(std::fs::read_to_string(outside.path().join("config.toml")).unwrap(), original);
+    std::os::unix::fs::symlink(outside.path(), root.path().join("etc/conf.d")).unwrap();
+    create.edits[0].path = "/etc/conf.d/wasm.toml".into();
+    assert!(matches!(apply(&create, &host, std::time::SystemTime::now()), Err(FixError::OutsideRoot { .. })));
+    assert!(!outside.path().join("wasm.toml").exists());
     // Unknown IDs are exit 2.
     assert_eq!(wd(root.path(), &["fix", "WD999"]).code, 2);
+}
+
+/// A read-only file system (a read-only bind mount in a private mount namespace, as root): the fix
+/// is refused before anything is written, and says why.
+#[test]
+fn read_only_file_system_is_refused() {
+    if !nix_is_root() {
+        eprintln!("read_only_file_system_is_refused needs root (mount namespaces); CI runs as root");
+        return;
+    }
+    let root = node_root();
+    let original = config(root.path());
+    let dir = root.path().join("etc/containerd");
+    // mount --bind -o ro inside the namespace, then run the fix there (argv, no shell string).
+    let script = root.path().join("ro.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nset -e\nmount --bind \"$1\" \"$1\"\nmount -o remount,bind,ro \"$1\"\nshift\nexec \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--"])
+        .arg(&script)
+        .arg(&dir)
+        .arg(env!("CARGO_BIN_EXE_wasmdoctor"))
+        .args(["fix", "WD204", "--yes", "--no-cluster", "--no-docker", "--host-root"])
+        .arg(root.path())
+        .env("KUBECONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("not applied: cannot write in `/etc/containerd` (Read-only file system"),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(config(root.path()), original);
+    assert!(!root.path().join("var/lib/wasmdoctor/journal.json").exists());
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
 }
 
 #[test]
@@ -193,4 +349,161 @@ fn wd208_sets_systemd_cgroup_to_the_kubelets_driver() {
     assert_eq!(changed, format!("{original}options.SystemdCgroup = true\n"));
     assert_eq!(wd(root.path(), &["undo"]).code, 0);
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WD202, WD203, WD205 on fixture host roots
+
+/// containerd 1.7's own default config (only runc) and a crun with a WASM handler on the PATH:
+/// WD202 declares the crun route in the file's v2 schema, at its end.
+#[test]
+fn wd202_adds_the_crun_route_to_the_main_file() {
+    let root = tempfile::tempdir().unwrap();
+    let default =
+        std::fs::read_to_string(corpus().join("containerd-config/containerd-1.7-config-default.toml")).unwrap();
+    write(root.path(), "/etc/containerd/config.toml", &default, 0o644);
+    write(root.path(), "/usr/local/bin/crun", CRUN_WASM, 0o755);
+    let r = wd(root.path(), &["fix", "WD202", "--dry-run"]);
+    assert!(r.stdout.contains("then restart containerd on the node"), "{}", r.stdout);
+    plan_apply_recheck_undo(root.path(), "WD202", "wd202_crun_main_file");
+}
+
+/// containerd 2.2 whose config imports `conf.d/*.toml` (2.x merges imports): WD202 writes a
+/// version 3 drop-in with the shim route, and `undo` removes it.
+#[test]
+fn wd202_writes_a_drop_in_where_containerd_2_imports_one() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        root.path(),
+        "/etc/containerd/config.toml",
+        "version = 3\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n\n[plugins.'io.containerd.cri.v1.runtime'.containerd]\n  default_runtime_name = 'runc'\n",
+        0o644,
+    );
+    write(
+        root.path(),
+        "/usr/local/bin/containerd",
+        "#!/bin/sh\necho 'containerd github.com/containerd/containerd/v2 v2.2.0 1c4457e00facac03ce1d75f7b6777a7a851e5c41'\n",
+        0o755,
+    );
+    write(
+        root.path(),
+        "/usr/local/bin/containerd-shim-spin-v2",
+        "#!/bin/sh\necho 'containerd-shim-spin-v2 v0.22.0'\n",
+        0o755,
+    );
+    plan_apply_recheck_undo(root.path(), "WD202", "wd202_drop_in_v3_shim");
+    assert!(!root.path().join("etc/containerd/conf.d/wasmdoctor-wasm.toml").exists());
+}
+
+/// Nothing installed that runs Wasm: the plan says what to install and changes nothing (exit 1).
+#[test]
+fn wd202_without_crun_or_shim_is_manual() {
+    let root = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/containerd/config.toml", "version = 2\n", 0o644);
+    let r = wd(root.path(), &["fix", "WD202", "--yes"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("WD202 (manual only)") && r.stdout.contains("install a crun built with `+WASM:wasmedge`"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(read(root.path(), "/etc/containerd/config.toml"), "version = 2\n");
+}
+
+/// A `version = 3` file with KWasm's v2 table appended (fixture): WD203 renames the table's plugin
+/// id; only that header line changes.
+#[test]
+fn wd203_moves_the_ignored_table_to_the_v3_plugin() {
+    let root = copy_fixture("containerd2-v3-with-v2-tables");
+    let original = read(root.path(), "/etc/containerd/config.toml");
+    let r = wd(root.path(), &["fix", "WD203", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let changed = read(root.path(), "/etc/containerd/config.toml");
+    let diff: Vec<(&str, &str)> = original.lines().zip(changed.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(
+        diff,
+        [(
+            "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]",
+            "[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.wasmedge]"
+        )]
+    );
+    assert_eq!(wd(root.path(), &["undo"]).code, 0);
+    plan_apply_recheck_undo(root.path(), "WD203", "wd203_v3_with_v2_table");
+}
+
+/// k3s's generated config with KWasm's `spin` table appended (fixture): WD205 creates
+/// `config.toml.tmpl` extending k3s's base template with that table, and leaves the generated file.
+#[test]
+fn wd205_moves_the_edit_into_a_new_template() {
+    let root = copy_fixture("k3s-generated-edited");
+    let generated = "/var/lib/rancher/k3s/agent/etc/containerd/config.toml";
+    let original = read(root.path(), generated);
+    let stdout = plan_apply_recheck_undo(root.path(), "WD205", "wd205_k3s_template");
+    assert!(stdout.contains("removed `/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl`"), "{stdout}");
+    wd(root.path(), &["fix", "WD205", "--yes"]);
+    let template = read(root.path(), "/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl");
+    assert!(
+        template.starts_with(
+            "{{ template \"base\" . }}\n\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\n"
+        ),
+        "{template}"
+    );
+    assert_eq!(read(root.path(), generated), original);
+}
+
+/// WD202 on every corpus config (templates and excerpts excepted) without a Wasm runtime, through
+/// the real collector and planner on a host root with a WASM-capable crun: the result parses, the
+/// crun runtime is read with the right fields, and every byte of the original is kept.
+#[test]
+fn wd202_on_every_corpus_config_with_the_problem() {
+    use wasmdoctor::collect::{CollectOptions, collect, host::HostRoot};
+    use wasmdoctor::facts::RuntimeStatus;
+    let dir = corpus().join("containerd-config");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    let mut edited = Vec::new();
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "/etc/containerd/config.toml", &text, 0o644);
+        write(root.path(), "/usr/local/bin/crun", CRUN_WASM, 0o755);
+        let facts = collect(&CollectOptions::node_only(root.path(), "worker-1"));
+        let c = &facts.node.collected().unwrap().containerd_config;
+        if c.runtimes.iter().any(|r| r.route != Route::Other)
+            || c.main_file().is_none_or(|f| f.state != wasmdoctor::facts::FileState::Parsed)
+        {
+            continue;
+        }
+        let host = HostRoot::new(root.path());
+        let read = |p: &str| host.read_to_string(p);
+        let policy = wasmdoctor::policy::Policy::default();
+        let input = wasmdoctor::fix::PlanInput { facts: &facts, policy: &policy, host_is_root: false, read: &read };
+        let plan = wasmdoctor::fix::plan("WD202", &input).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(plan.edits.len(), 1, "{name}: {}", plan.render());
+        let e = &plan.edits[0];
+        assert!(e.after.starts_with(&text), "{name}: bytes of the original changed");
+        let parsed = parse(&e.path, &e.after, false).unwrap_or_else(|m| panic!("{name}: {m:?}"));
+        let r = parsed.runtimes.iter().find(|r| r.name == "crun").unwrap_or_else(|| panic!("{name}: no crun runtime"));
+        assert_eq!(r.route, Route::Crun, "{name}");
+        assert_eq!(r.status, RuntimeStatus::Active, "{name}");
+        assert_eq!(r.binary_name.as_deref(), Some("/usr/local/bin/crun"), "{name}");
+        assert_eq!(
+            r.pod_annotations.as_deref(),
+            Some(&WANTED.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]),
+            "{name}"
+        );
+        let want_plugin = match parsed.version.unwrap_or(1) {
+            3 => "io.containerd.cri.v1.runtime",
+            2 => "io.containerd.grpc.v1.cri",
+            _ => "cri",
+        };
+        assert_eq!(r.plugin_id, want_plugin, "{name}");
+        edited.push(name.clone());
+    }
+    assert!(edited.len() >= 4, "only {edited:?} had the problem");
 }

@@ -215,7 +215,7 @@ fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String
 }
 
 /// Node labels that installers set when they have put a runtime on a node.
-fn installer_label(labels: &BTreeMap<String, String>, handler: &str) -> Option<String> {
+pub(crate) fn installer_label(labels: &BTreeMap<String, String>, handler: &str) -> Option<String> {
     if labels.get(handler).is_some_and(|v| v == "provisioned") {
         return Some(format!("{handler}=provisioned"));
     }

@@ -178,7 +178,7 @@ pub fn wasm_runtime_configured(ctx: &Ctx) -> Outcome {
 }
 
 /// Handlers k3s/RKE2 detect and write into the generated file themselves (knowledge §2.6).
-const K3S_DETECTED: &[&str] = &["crun", "lunatic", "slight", "spin", "wws", "wasmedge", "wasmer", "wasmtime"];
+pub const K3S_DETECTED: &[&str] = &["crun", "lunatic", "slight", "spin", "wws", "wasmedge", "wasmer", "wasmtime"];
 
 /// Whether k3s itself would have written this runtime (its ExtraRuntimes loop: a detected name,
 /// `io.containerd.<name>.vN` or the runc shim for crun, and an absolute `BinaryName`).
@@ -195,19 +195,14 @@ fn k3s_generated(r: &Runtime) -> bool {
         && r.pod_annotations.is_none()
 }
 
-/// WD205 generated-config-edited.
-pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
-    let node = or_return!(ctx.node());
-    let c = &node.containerd_config;
-    let Some(main) = c.main_file().filter(|m| m.state == FileState::Parsed) else {
-        return Outcome::skip(format!("`{}` is not there to compare (see WD201)", c.main_path));
-    };
+/// The Wasm runtimes written into a file the distribution regenerates (what WD205 reports and its
+/// fix moves): `None` when the distribution does not regenerate the file.
+pub fn regenerated_edits(c: &ContainerdConfig) -> Option<Vec<&Runtime>> {
+    let main = c.main_file().filter(|m| m.state == FileState::Parsed)?;
     let template = c.template.as_ref().filter(|t| t.state == FileState::Parsed);
     let in_template = |r: &Runtime| template.is_some_and(|t| t.runtimes.iter().any(|x| x.name == r.name));
-    let edited: Vec<&Runtime> = match c.distribution {
-        Distribution::Containerd => {
-            return Outcome::skip(format!("plain containerd: `{}` is not regenerated", c.main_path));
-        }
+    let edited = match c.distribution {
+        Distribution::Containerd => return None,
         Distribution::K3s | Distribution::Rke2 => {
             let renders_detected = template.is_none_or(|t| t.renders_detected_runtimes);
             main.runtimes
@@ -218,14 +213,27 @@ pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
         }
         Distribution::Microk8s => main.runtimes.iter().filter(|r| r.route != Route::Other && !in_template(r)).collect(),
         Distribution::K0s => {
-            if main.generated_header.is_none() {
-                return Outcome::pass(format!(
-                    "`{}` is not managed by k0s (no `k0s_managed=true` header)",
-                    c.main_path
-                ));
-            }
+            main.generated_header.as_ref()?;
             main.runtimes.iter().filter(|r| r.route != Route::Other).collect()
         }
+    };
+    Some(edited)
+}
+
+/// WD205 generated-config-edited.
+pub fn generated_config_edited(ctx: &Ctx) -> Outcome {
+    let node = or_return!(ctx.node());
+    let c = &node.containerd_config;
+    let Some(main) = c.main_file().filter(|m| m.state == FileState::Parsed) else {
+        return Outcome::skip(format!("`{}` is not there to compare (see WD201)", c.main_path));
+    };
+    let Some(edited) = regenerated_edits(c) else {
+        return match c.distribution {
+            Distribution::Containerd => {
+                Outcome::skip(format!("plain containerd: `{}` is not regenerated", c.main_path))
+            }
+            _ => Outcome::pass(format!("`{}` is not managed by k0s (no `k0s_managed=true` header)", c.main_path)),
+        };
     };
     if edited.is_empty() {
         return Outcome::pass(format!(

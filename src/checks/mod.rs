@@ -16,8 +16,8 @@ macro_rules! or_return {
 }
 
 mod cgroup_driver;
-mod cluster;
-mod containerd_config;
+pub(crate) mod cluster;
+pub(crate) mod containerd_config;
 mod containerd_live;
 mod crun;
 mod docker;

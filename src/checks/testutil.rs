@@ -77,6 +77,8 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
         wasmedge: WasmEdge { cli: None, library: None },
         shims: vec![],
         kubelet: Fact::unavailable(MissingKind::NotFound, "no kubelet"),
+        installed_shims: vec![],
+        service_units: vec![],
     }
 }
 

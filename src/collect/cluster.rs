@@ -116,7 +116,7 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
 
 /// Build the client from `--kubeconfig`/`--context`, `$KUBECONFIG`, `~/.kube/config`, else the
 /// in-cluster config, with connect/read/write timeouts (kube's read timeout defaults to none).
-async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, Option<String>, String), Missing> {
+pub async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, Option<String>, String), Missing> {
     let unavailable = |kind, reason: String| Missing { kind, reason };
     let kubeconfig = match &opts.kubeconfig {
         Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| {

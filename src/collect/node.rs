@@ -8,8 +8,9 @@ use super::containerd_config::{self, Layout};
 use super::host::{HostRoot, is_executable};
 use super::{elf, exec, ldso, procfs, versions};
 use crate::facts::{
-    BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact, Kubelet,
-    Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution, Tool, WasmEdge,
+    BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact,
+    InstalledShim, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution, Tool,
+    WasmEdge,
 };
 
 /// The PATH containerd gets from systemd when its own environment cannot be read.
@@ -69,6 +70,8 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         (crun.join().unwrap_or_default(), shims.join().unwrap_or_default())
     });
     let kubelet = collect_kubelet(host, &config);
+    let installed_shims = installed_shims(host, process.collected(), &layout);
+    let service_units = service_units(host, layout.distribution);
 
     NodeFacts {
         arch: opts.arch.clone(),
@@ -79,7 +82,58 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         wasmedge: WasmEdge { cli: wasmedge_cli, library: wasmedge_lib },
         shims,
         kubelet,
+        installed_shims,
+        service_units,
     }
+}
+
+/// runwasi shims k3s detects (its `runtimes.go` table): handler name and runtime type.
+pub const KNOWN_SHIMS: &[(&str, &str)] = &[
+    ("wasmedge", "io.containerd.wasmedge.v1"),
+    ("spin", "io.containerd.spin.v2"),
+    ("wasmtime", "io.containerd.wasmtime.v1"),
+    ("wasmer", "io.containerd.wasmer.v1"),
+    ("wws", "io.containerd.wws.v1"),
+    ("slight", "io.containerd.slight.v1"),
+    ("lunatic", "io.containerd.lunatic.v1"),
+];
+
+/// Known shims present where containerd looks for them: its `$PATH` (else the standard one), then
+/// its own directory.
+fn installed_shims(host: &HostRoot, process: Option<&Process>, layout: &Layout) -> Vec<InstalledShim> {
+    let path = process.and_then(|p| p.path_env.clone()).unwrap_or_else(|| STANDARD_PATH.to_string());
+    let mut dirs: Vec<String> = path.split(':').filter(|d| d.starts_with('/')).map(String::from).collect();
+    let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
+        Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
+        None => containerd_dirs(layout).into_iter().find(|d| host.is_file(&format!("{d}/containerd"))),
+    };
+    dirs.extend(exe_dir);
+    KNOWN_SHIMS
+        .iter()
+        .filter_map(|(name, runtime_type)| {
+            let version = runtime_type.rsplit('.').next().unwrap_or("v1");
+            let binary = format!("containerd-shim-{name}-{version}");
+            let path = dirs.iter().map(|d| join(d, &binary)).find(|p| host.is_file(p))?;
+            Some(InstalledShim { name: name.to_string(), runtime_type: runtime_type.to_string(), path })
+        })
+        .collect()
+}
+
+const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+/// The systemd units that may run containerd for this distribution and exist on the node.
+fn service_units(host: &HostRoot, distribution: Distribution) -> Vec<String> {
+    crate::fix::restart::candidate_units(distribution)
+        .iter()
+        .filter(|u| UNIT_DIRS.iter().any(|d| host.is_file(&format!("{d}/{u}.service"))))
+        .map(|u| u.to_string())
+        .collect()
 }
 
 fn standard_dirs() -> Vec<String> {

@@ -4,7 +4,7 @@
 //! `<host-root>/var/lib/wasmdoctor/` so `undo` can restore it.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -26,30 +26,55 @@ pub struct ChangeSet {
 pub struct Changed {
     /// Node paths.
     pub path: String,
-    pub backup: String,
+    /// `None` when the fix created the file (undo removes it).
+    #[serde(default)]
+    pub backup: Option<String>,
 }
 
-/// Apply the plan's edits; nothing is written unless every file is still as planned.
+/// Apply the plan's edits; nothing is written unless every file is still as planned and every
+/// directory can be written.
 pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet, FixError> {
     let stamp = crate::collect::rfc3339(now).replace([':', '-'], "");
-    let edits: Vec<_> = plan.edits.iter().filter(|e| e.before != e.after).collect();
+    let edits: Vec<_> = plan.edits.iter().filter(|e| e.changes()).collect();
+    let mut targets = Vec::new();
     for e in &edits {
-        let on_disk = inside_root(host, &e.path)?;
-        let current =
-            std::fs::read_to_string(&on_disk).map_err(|source| FixError::Read { path: e.path.clone(), source })?;
-        if current != e.before {
+        let on_disk = if e.exists { inside_root(host, &e.path)? } else { new_inside_root(host, &e.path)? };
+        if e.exists {
+            let current =
+                std::fs::read_to_string(&on_disk).map_err(|source| FixError::Read { path: e.path.clone(), source })?;
+            if current != e.before {
+                return Err(FixError::ChangedSincePlan { path: e.path.clone() });
+            }
+        } else if std::fs::symlink_metadata(&on_disk).is_ok() {
             return Err(FixError::ChangedSincePlan { path: e.path.clone() });
         }
+        writable(&on_disk, &e.path)?;
+        targets.push(on_disk);
     }
     let mut set = ChangeSet { check: plan.id.clone(), at: crate::collect::rfc3339(now), files: Vec::new() };
-    for e in edits {
-        let on_disk = inside_root(host, &e.path)?;
-        let backup = format!("{}.wasmdoctor-{stamp}.bak", e.path);
-        let backup_on_disk = host.join(&backup);
-        std::fs::copy(&on_disk, &backup_on_disk).map_err(|source| FixError::Write { path: backup.clone(), source })?;
-        replace_atomically(&on_disk, e.after.as_bytes())
-            .map_err(|source| FixError::Write { path: e.path.clone(), source })?;
-        set.files.push(Changed { path: e.path.clone(), backup });
+    for (e, on_disk) in edits.into_iter().zip(targets) {
+        let result = if e.exists {
+            let backup = format!("{}.wasmdoctor-{stamp}.bak", e.path);
+            std::fs::copy(&on_disk, host.join(&backup))
+                .map_err(|source| FixError::Write { path: backup.clone(), source })
+                .and_then(|_| {
+                    replace_atomically(&on_disk, e.after.as_bytes())
+                        .map_err(|source| FixError::Write { path: e.path.clone(), source })
+                })
+                .map(|()| Some(backup))
+        } else {
+            create_atomically(&on_disk, e.after.as_bytes())
+                .map_err(|source| FixError::Write { path: e.path.clone(), source })
+                .map(|()| None)
+        };
+        match result {
+            Ok(backup) => set.files.push(Changed { path: e.path.clone(), backup }),
+            Err(err) => {
+                // Files already replaced in this set go back, so a failure midway changes nothing.
+                let _ = restore(host, &set);
+                return Err(err);
+            }
+        }
     }
     if !set.files.is_empty() {
         let mut journal = read_journal(host)?;
@@ -59,20 +84,88 @@ pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet,
     Ok(set)
 }
 
+/// Put the files of a change set back: backups restored byte for byte, created files removed.
+pub fn restore(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
+    for c in set.files.iter().rev() {
+        let on_disk = inside_root(host, &c.path)?;
+        match &c.backup {
+            Some(backup) => {
+                let bytes = std::fs::read(host.join(backup))
+                    .map_err(|source| FixError::Read { path: backup.clone(), source })?;
+                replace_atomically(&on_disk, &bytes)
+                    .map_err(|source| FixError::Write { path: c.path.clone(), source })?;
+            }
+            None => {
+                std::fs::remove_file(&on_disk).map_err(|source| FixError::Write { path: c.path.clone(), source })?
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Restore the last change set from its backups, byte for byte.
 pub fn undo(host: &HostRoot) -> Result<ChangeSet, FixError> {
     let mut journal = read_journal(host)?;
     let Some(last) = journal.pop() else {
         return Err(FixError::NothingToUndo(JOURNAL.into()));
     };
-    for c in &last.files {
-        let on_disk = inside_root(host, &c.path)?;
-        let bytes =
-            std::fs::read(host.join(&c.backup)).map_err(|source| FixError::Read { path: c.backup.clone(), source })?;
-        replace_atomically(&on_disk, &bytes).map_err(|source| FixError::Write { path: c.path.clone(), source })?;
-    }
+    restore(host, &last)?;
     write_journal(host, &journal)?;
     Ok(last)
+}
+
+/// Whether a file can be written in `path`'s directory (a read-only file system, permissions),
+/// tried before anything is written.
+fn writable(path: &Path, node_path: &str) -> Result<(), FixError> {
+    let mut dir = path.parent().unwrap_or(Path::new("/"));
+    while !dir.exists() {
+        dir = dir.parent().unwrap_or(Path::new("/"));
+    }
+    let probe = dir.join(format!(".wasmdoctor-probe-{}", std::process::id()));
+    let refused = |e: std::io::Error| FixError::NotWritable {
+        dir: node_path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d }).unwrap_or("/").to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).map_err(refused)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Where a file that does not exist yet goes: its nearest existing ancestor must be inside the root.
+fn new_inside_root(host: &HostRoot, node_path: &str) -> Result<PathBuf, FixError> {
+    let joined = host.join(node_path);
+    let root = std::fs::canonicalize(host.root()).map_err(|source| FixError::Read { path: "/".into(), source })?;
+    let mut ancestor = joined.parent();
+    while let Some(a) = ancestor {
+        if let Ok(real) = std::fs::canonicalize(a) {
+            if !real.starts_with(&root) {
+                return Err(FixError::OutsideRoot { path: node_path.into(), target: real.display().to_string() });
+            }
+            let rest = joined.strip_prefix(a).unwrap_or(Path::new(""));
+            return Ok(real.join(rest));
+        }
+        ancestor = a.parent();
+    }
+    Ok(joined)
+}
+
+/// Create `path` (and missing parent directories) through a temp file and rename; mode 0644.
+fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.wasmdoctor-tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// The file on our filesystem; refused when a symlink leads it outside the host root.

@@ -1,24 +1,41 @@
-//! Fixes: planned from facts (what file changes, shown as a diff) before anything changes, then
-//! applied by `apply` (backup, atomic replace, journal) and undone by `undo`.
-//!
-//! This version plans WD204 automatically (add the Wasm annotations to a crun runtime's
-//! `pod_annotations`); every other check's plan is its manual instructions.
+//! Fixes: planned purely from facts and the files as they are (what file changes, as a diff; what
+//! API object is applied; which service restarts), shown, confirmed, then carried out by `execute`
+//! (backup, atomic replace, journal, restart with verification and rollback; server-side apply).
 
 pub mod apply;
+pub mod cluster;
+pub mod execute;
+pub mod node;
+pub mod restart;
 pub mod toml_edit;
 
 use crate::checks::CHECKS;
-use crate::facts::{ContainerdConfig, Distribution, Facts, Route, Runtime};
+use crate::facts::Facts;
+use crate::policy::Policy;
+use restart::RestartStep;
 
-/// Checks whose fix this version plans and applies (`wasmdoctor fix ID`).
-pub const AUTOMATIC: &[&str] = &["WD204", "WD208"];
+/// Checks whose fix wasmdoctor plans and carries out (when the facts allow it).
+pub const AUTOMATIC: &[&str] = &["WD202", "WD203", "WD204", "WD205", "WD207", "WD208", "WD301", "WD303", "WD304"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applicability {
-    /// The edit is mechanical; applied after the plan is shown and confirmed (or `--yes`).
+    /// File edits only: applied after the plan is shown and approved, undone by `wasmdoctor undo`.
+    Automatic,
+    /// Restarts a service or writes to the cluster: approved explicitly (typing the service's name
+    /// in the TUI; `--yes` approves the whole plan).
     NeedsConfirmation,
     /// Printed, never executed.
     ManualOnly,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Automatic => "automatic",
+            Applicability::NeedsConfirmation => "automatic, needs confirmation",
+            Applicability::ManualOnly => "manual only",
+        }
+    }
 }
 
 /// One file's change: the exact bytes before (compared again at apply time) and after.
@@ -26,43 +43,125 @@ pub enum Applicability {
 pub struct FileEdit {
     /// As the node sees it.
     pub path: String,
+    /// False when the edit creates the file (a drop-in, a template); it must still be absent then.
+    pub exists: bool,
     pub before: String,
     pub after: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl FileEdit {
+    pub fn changes(&self) -> bool {
+        !self.exists || self.before != self.after
+    }
+}
+
+/// An object written by server-side apply (field manager `wasmdoctor`), dry-run on the server first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiObject {
+    pub api_version: String,
+    pub kind: String,
+    /// The resource's URL name (`runtimeclasses`).
+    pub plural: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The apply configuration: only the fields wasmdoctor sets.
+    pub body: serde_json::Value,
+}
+
+impl ApiObject {
+    pub fn shown(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub id: String,
-    pub applicability: Applicability,
     pub summary: String,
     pub edits: Vec<FileEdit>,
-    /// What to do by hand (manual plans), or what remains after the edit (a restart).
+    pub objects: Vec<ApiObject>,
+    /// The server's answer to the dry-run of each object, filled in before the plan is shown.
+    pub dry_run: Vec<Result<(), String>>,
+    /// After the edits: the service that must restart for containerd to read them.
+    pub restart: Option<RestartStep>,
+    /// What to do by hand (manual plans), or what remains after the automatic part.
     pub instructions: Option<String>,
 }
 
 impl Plan {
-    pub fn is_noop(&self) -> bool {
-        self.applicability == Applicability::NeedsConfirmation && self.edits.iter().all(|e| e.before == e.after)
+    fn manual(id: &str, summary: impl Into<String>, instructions: impl Into<String>) -> Plan {
+        Plan {
+            id: id.into(),
+            summary: summary.into(),
+            edits: Vec::new(),
+            objects: Vec::new(),
+            dry_run: Vec::new(),
+            restart: None,
+            instructions: Some(instructions.into()),
+        }
     }
 
-    /// The plan as a user reads it: summary, then a unified diff per file.
+    pub fn applicability(&self) -> Applicability {
+        if self.edits.is_empty() && self.objects.is_empty() && self.restart.is_none() {
+            Applicability::ManualOnly
+        } else if self.restart.is_some() || !self.objects.is_empty() {
+            Applicability::NeedsConfirmation
+        } else {
+            Applicability::Automatic
+        }
+    }
+
+    /// Nothing to write and nothing to restart: the wanted state is already there.
+    pub fn is_noop(&self) -> bool {
+        self.applicability() != Applicability::ManualOnly
+            && !self.edits.iter().any(FileEdit::changes)
+            && self.objects.is_empty()
+            && (self.restart.is_none() || !self.edits.is_empty())
+    }
+
+    /// The plan as a user reads it: summary, a unified diff per file, each object with the server's
+    /// dry-run answer, the restart command.
     pub fn render(&self) -> String {
-        let kind = match self.applicability {
-            Applicability::NeedsConfirmation => "automatic, needs confirmation",
-            Applicability::ManualOnly => "manual only",
-        };
-        let mut s = format!("{} ({kind}): {}\n", self.id, self.summary);
+        let mut s = format!("{} ({}): {}\n", self.id, self.applicability().as_str(), self.summary);
         for e in &self.edits {
-            if e.before == e.after {
+            if !e.changes() {
                 s += &format!("  {}: already as wanted, nothing to change\n", e.path);
                 continue;
+            }
+            let from = if e.exists { format!("a{}", e.path) } else { "/dev/null".into() };
+            if !e.exists {
+                s += &format!("  creates `{}`\n", e.path);
             }
             s += &similar::udiff::unified_diff(
                 similar::Algorithm::Myers,
                 &e.before,
                 &e.after,
                 3,
-                Some((&format!("a{}", e.path), &format!("b{}", e.path))),
+                Some((&from, &format!("b{}", e.path))),
+            );
+        }
+        for (i, o) in self.objects.iter().enumerate() {
+            let answer = match self.dry_run.get(i) {
+                Some(Ok(())) => "server dry-run: accepted".to_string(),
+                Some(Err(e)) => format!("server dry-run: REFUSED: {e}"),
+                None => "server dry-run: not run".to_string(),
+            };
+            let body = serde_json::to_string_pretty(&o.body).unwrap_or_default();
+            s += &format!(
+                "  server-side apply (field manager `wasmdoctor`) of {} — {answer}\n{}\n",
+                o.shown(),
+                indent(&body, "    ")
+            );
+        }
+        if let Some(r) = &self.restart {
+            s += &format!(
+                "  then restart `{}`: `{}` ({}), wait for containerd's socket and check that the runtimes it loaded equal the file; if not, restore the backup and restart again\n",
+                r.service,
+                r.shown(),
+                r.source
             );
         }
         if let Some(i) = &self.instructions {
@@ -70,6 +169,10 @@ impl Plan {
         }
         s
     }
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +187,8 @@ pub enum FixError {
     ChangedSincePlan { path: String },
     #[error("`{path}` leads outside the host root (to `{target}`); refusing to write there")]
     OutsideRoot { path: String, target: String },
+    #[error("cannot write in `{dir}` ({reason}); nothing was written")]
+    NotWritable { dir: String, reason: String },
     #[error("writing `{path}` failed ({source}); the original is in place")]
     Write { path: String, source: std::io::Error },
     #[error("no change recorded in {0}: nothing to undo")]
@@ -92,139 +197,42 @@ pub enum FixError {
     Journal { path: String, message: String },
 }
 
-/// The plan for one check, from the facts and the files as they are now (`read` reads a node path).
-pub fn plan(id: &str, facts: &Facts, read: &dyn Fn(&str) -> std::io::Result<String>) -> Result<Plan, FixError> {
+/// What a planner may look at: the facts, the policy, and the node's files as they are now.
+pub struct PlanInput<'a> {
+    pub facts: &'a Facts,
+    pub policy: &'a Policy,
+    /// `--host-root /`: wasmdoctor runs on the node itself, so it may run `systemctl`.
+    pub host_is_root: bool,
+    /// Reads a node path (under the host root).
+    pub read: &'a dyn Fn(&str) -> std::io::Result<String>,
+}
+
+/// The plan for one check.
+pub fn plan(id: &str, input: &PlanInput) -> Result<Plan, FixError> {
     let id = id.to_ascii_uppercase();
     let Some(check) = CHECKS.iter().find(|c| c.id == id) else {
         return Err(FixError::UnknownId(id));
     };
-    let automatic = match check.id {
-        "WD204" => plan_pod_annotations(facts, read)?,
-        "WD208" => plan_systemd_cgroup(facts, read)?,
+    let planned = match check.id {
+        "WD202" => node::add_runtime(input)?,
+        "WD203" => node::move_ignored(input)?,
+        "WD204" => node::pod_annotations(input)?,
+        "WD205" => node::into_template(input)?,
+        "WD207" => node::restart_only(input),
+        "WD208" => node::systemd_cgroup(input)?,
+        "WD301" | "WD303" => cluster::runtime_classes(check.id, input),
+        "WD304" => cluster::annotate_owners(input),
         _ => None,
     };
-    if let Some(p) = automatic {
+    if let Some(p) = planned {
         return Ok(p);
     }
     let entry = crate::catalog::entry(check.id);
-    Ok(Plan {
-        id: check.id.to_string(),
-        applicability: Applicability::ManualOnly,
-        summary: entry.map(|e| e.title.clone()).unwrap_or_default(),
-        edits: Vec::new(),
-        instructions: Some(format!(
-            "no automatic fix for {} in this version; by hand:\n{}",
-            check.id,
-            entry.map(|e| e.fix.trim().to_string()).unwrap_or_default()
-        )),
-    })
-}
-
-/// WD204: add `module.wasm.image/variant` and `run.oci.handler` to the `pod_annotations` of every
-/// crun-route runtime that lacks them, in the file that declares it.
-fn plan_pod_annotations(
-    facts: &Facts,
-    read: &dyn Fn(&str) -> std::io::Result<String>,
-) -> Result<Option<Plan>, FixError> {
-    let Some(node) = facts.node.collected() else { return Ok(None) };
-    let wanted = crate::checks::crun_wasm_annotations();
-    let targets: Vec<&Runtime> = node
-        .containerd_config
-        .active_runtimes()
-        .filter(|r| r.route == Route::Crun)
-        .filter(|r| {
-            let base = r.binary_name.as_deref().and_then(|b| b.rsplit('/').next()).unwrap_or("");
-            !base.starts_with("crun-")
-        })
-        .collect();
-    plan_runtime_edits(
-        "WD204",
-        "add `module.wasm.image/variant` and `run.oci.handler` to the crun runtime's `pod_annotations`",
-        "`pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]`",
-        &node.containerd_config,
-        &targets,
-        read,
-        &|text, r| toml_edit::add_pod_annotations(text, &r.plugin_id, &r.name, wanted),
-    )
-}
-
-/// WD208: set `SystemdCgroup` of every Wasm runtime to the kubelet's cgroup driver.
-fn plan_systemd_cgroup(
-    facts: &Facts,
-    read: &dyn Fn(&str) -> std::io::Result<String>,
-) -> Result<Option<Plan>, FixError> {
-    let Some(node) = facts.node.collected() else { return Ok(None) };
-    let Some(kubelet) = node.kubelet.collected() else { return Ok(None) };
-    let systemd = kubelet.cgroup_driver == "systemd";
-    let targets: Vec<&Runtime> = node
-        .containerd_config
-        .active_runtimes()
-        .filter(|r| r.route != Route::Other && r.systemd_cgroup.unwrap_or(false) != systemd)
-        .collect();
-    plan_runtime_edits(
-        "WD208",
-        &format!(
-            "set `SystemdCgroup = {systemd}` on the Wasm runtimes, as the kubelet's `{}` driver ({})",
-            kubelet.cgroup_driver, kubelet.source
-        ),
-        &format!("`SystemdCgroup = {systemd}` under its `options`"),
-        &node.containerd_config,
-        &targets,
-        read,
-        &|text, r| toml_edit::set_systemd_cgroup(text, &r.plugin_id, &r.name, systemd),
-    )
-}
-
-/// One edit per runtime, accumulated per file; a runtime in a file the distribution regenerates
-/// gets manual instructions for its template instead.
-fn plan_runtime_edits(
-    id: &str,
-    summary: &str,
-    wanted: &str,
-    config: &ContainerdConfig,
-    targets: &[&Runtime],
-    read: &dyn Fn(&str) -> std::io::Result<String>,
-    edit: &dyn Fn(&str, &Runtime) -> Result<String, String>,
-) -> Result<Option<Plan>, FixError> {
-    if targets.is_empty() {
-        return Ok(None);
-    }
-    let regenerated = config.distribution != Distribution::Containerd;
-    if regenerated && targets.iter().any(|r| r.file == config.main_path) {
-        return Ok(Some(Plan {
-            id: id.into(),
-            applicability: Applicability::ManualOnly,
-            summary: summary.into(),
-            edits: Vec::new(),
-            instructions: Some(format!(
-                "{} regenerates `{}`: declare the runtime with {wanted} in `{}` (after `{{{{ template \"base\" . }}}}`), then restart {}",
-                config.distribution.name(),
-                config.main_path,
-                config.edit_path,
-                config.distribution.name()
-            )),
-        }));
-    }
-    let mut edits: Vec<FileEdit> = Vec::new();
-    for r in targets {
-        let pos = edits.iter().position(|e| e.path == r.file);
-        let current = match pos {
-            Some(i) => edits[i].after.clone(),
-            None => read(&r.file).map_err(|source| FixError::Read { path: r.file.clone(), source })?,
-        };
-        let after = edit(&current, r).map_err(|message| FixError::Parse { path: r.file.clone(), message })?;
-        match pos {
-            Some(i) => edits[i].after = after,
-            None => edits.push(FileEdit { path: r.file.clone(), before: current, after }),
-        }
-    }
-    Ok(Some(Plan {
-        id: id.into(),
-        applicability: Applicability::NeedsConfirmation,
-        summary: summary.into(),
-        edits,
-        instructions: Some(
-            "then restart containerd to load it (until then WD207 reports the change as pending)".into(),
-        ),
-    }))
+    let how = entry.map(|e| e.fix.trim().to_string()).unwrap_or_default();
+    let why = if AUTOMATIC.contains(&check.id) {
+        "the facts collected here do not allow an automatic fix"
+    } else {
+        "no automatic fix exists for this check"
+    };
+    Ok(Plan::manual(check.id, entry.map(|e| e.title.clone()).unwrap_or_default(), format!("{why}; by hand:\n{how}")))
 }

@@ -67,6 +67,166 @@ pub fn set_systemd_cgroup(text: &str, plugin_id: &str, name: &str, on: bool) -> 
     Ok(doc.to_string())
 }
 
+/// A runtime wasmdoctor declares (WD202).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRuntime {
+    pub runtime_type: String,
+    /// crun's path, for the crun route.
+    pub binary_name: Option<String>,
+    pub pod_annotations: Vec<String>,
+    /// The kubelet's driver when known.
+    pub systemd_cgroup: Option<bool>,
+}
+
+/// A TOML key, quoted when it is not a bare key.
+fn key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        k.to_string()
+    } else {
+        toml_edit::Value::from(k).to_string().trim().to_string()
+    }
+}
+
+/// The runtime's tables as containerd's documentation writes them.
+pub fn runtime_table(plugin_id: &str, name: &str, r: &NewRuntime) -> String {
+    let header = format!("plugins.{}.containerd.runtimes.{}", key(plugin_id), key(name));
+    let q = |s: &str| toml_edit::Value::from(s).to_string().trim().to_string();
+    let mut t = format!("[{header}]\n  runtime_type = {}\n", q(&r.runtime_type));
+    if !r.pod_annotations.is_empty() {
+        let list: Vec<String> = r.pod_annotations.iter().map(|a| q(a)).collect();
+        t += &format!("  pod_annotations = [{}]\n", list.join(", "));
+    }
+    if r.binary_name.is_some() || r.systemd_cgroup.is_some() {
+        t += &format!("  [{header}.options]\n");
+        if let Some(b) = &r.binary_name {
+            t += &format!("    BinaryName = {}\n", q(b));
+        }
+        if let Some(on) = r.systemd_cgroup {
+            t += &format!("    SystemdCgroup = {on}\n");
+        }
+    }
+    t
+}
+
+/// `text` with `addition` at its end, separated by one blank line; every existing byte stays.
+pub fn append(text: &str, addition: &str) -> String {
+    let mut out = text.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out + addition
+}
+
+/// A table header line naming runtime `name` under `plugin_id` (or one of its sub-tables):
+/// `[plugins."<id>".containerd.runtimes.<name>]`, `[… .<name>.options]`, any quoting and spacing.
+fn is_runtime_header(line: &str, plugin_id: &str, name: &str) -> Option<(usize, usize)> {
+    let t = line.trim_start();
+    if !t.starts_with('[') || t.starts_with("[[") {
+        return None;
+    }
+    let offset = line.len() - t.len();
+    let inner_end = t.find(']')?;
+    let inner = &t[1..inner_end];
+    let parts = split_key(inner)?;
+    let is_ours = parts.len() >= 5
+        && parts[0].1 == "plugins"
+        && parts[1].1 == plugin_id
+        && parts[2].1 == "containerd"
+        && parts[3].1 == "runtimes"
+        && parts[4].1 == name;
+    // The byte range of the plugin id segment, as written.
+    is_ours.then(|| (offset + 1 + parts[1].0.start, offset + 1 + parts[1].0.end))
+}
+
+/// Split a dotted key into its segments: the byte range as written and the unquoted text.
+fn split_key(s: &str) -> Option<Vec<(std::ops::Range<usize>, String)>> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let start = i;
+        let text = match b.get(i)? {
+            q @ (b'"' | b'\'') => {
+                let close = s[i + 1..].find(*q as char)? + i + 1;
+                let raw = &s[i + 1..close];
+                i = close + 1;
+                if *q == b'"' && raw.contains('\\') {
+                    return None;
+                }
+                raw.to_string()
+            }
+            _ => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-' || b[i] == b'_') {
+                    i += 1;
+                }
+                if i == start {
+                    return None;
+                }
+                s[start..i].to_string()
+            }
+        };
+        out.push((start..i, text));
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        match b.get(i) {
+            None => return Some(out),
+            Some(b'.') => i += 1,
+            Some(_) => return None,
+        }
+    }
+}
+
+/// Rename the plugin id in every table header of runtime `name` (WD203); the keys inside stay.
+pub fn rename_runtime_plugin(text: &str, from: &str, to: &str, name: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut renamed = 0;
+    for line in text.split_inclusive('\n') {
+        match is_runtime_header(line, from, name) {
+            Some((start, end)) => {
+                out.push_str(&line[..start]);
+                out.push_str(&key(to));
+                out.push_str(&line[end..]);
+                renamed += 1;
+            }
+            None => out.push_str(line),
+        }
+    }
+    if renamed == 0 {
+        return Err(format!("runtime `{name}` under `{from}` is not written as `[…runtimes.{name}]` table headers"));
+    }
+    Ok(out)
+}
+
+/// The text of runtime `name`'s tables (its header and sub-table headers with their keys), as
+/// written in `text`, for copying into another file (WD205).
+pub fn runtime_block(text: &str, plugin_id: &str, name: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            inside = is_runtime_header(line, plugin_id, name).is_some();
+        }
+        if inside {
+            out.push_str(line);
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +257,52 @@ mod tests {
         let out = set_systemd_cgroup(with, p, "wasmedge", true).unwrap();
         assert_eq!(out, with.replace("false", "true"));
         assert_eq!(set_systemd_cgroup(&out, p, "wasmedge", true).unwrap(), out);
+    }
+
+    #[test]
+    fn new_runtime_tables_in_containerds_shape() {
+        let r = NewRuntime {
+            runtime_type: "io.containerd.runc.v2".into(),
+            binary_name: Some("/usr/local/bin/crun".into()),
+            pod_annotations: WANTED.iter().map(|s| s.to_string()).collect(),
+            systemd_cgroup: Some(true),
+        };
+        assert_eq!(
+            runtime_table("io.containerd.cri.v1.runtime", "crun", &r),
+            "[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.crun]\n  runtime_type = \"io.containerd.runc.v2\"\n  pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n  [plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.crun.options]\n    BinaryName = \"/usr/local/bin/crun\"\n    SystemdCgroup = true\n"
+        );
+        let shim = NewRuntime {
+            runtime_type: "io.containerd.spin.v2".into(),
+            binary_name: None,
+            pod_annotations: vec![],
+            systemd_cgroup: None,
+        };
+        assert_eq!(
+            runtime_table("cri", "spin", &shim),
+            "[plugins.cri.containerd.runtimes.spin]\n  runtime_type = \"io.containerd.spin.v2\"\n"
+        );
+        assert_eq!(append("a = 1", "b"), "a = 1\n\nb");
+        assert_eq!(append("a = 1\n\n", "b"), "a = 1\n\nb");
+        assert_eq!(append("", "b"), "b");
+    }
+
+    #[test]
+    fn plugin_rename_touches_only_the_runtimes_headers() {
+        let text = "version = 3\n# keep\n[plugins.'io.containerd.grpc.v1.cri'.containerd.runtimes.wasmedge]  # shim\n  runtime_type = \"io.containerd.wasmedge.v1\"\n[ plugins . \"io.containerd.grpc.v1.cri\" . containerd.runtimes.wasmedge.options ]\n  SystemdCgroup = true\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.other]\n";
+        let out = rename_runtime_plugin(text, "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "wasmedge")
+            .unwrap();
+        assert_eq!(
+            out,
+            text.replacen("'io.containerd.grpc.v1.cri'", "\"io.containerd.cri.v1.runtime\"", 1).replacen(
+                "\"io.containerd.grpc.v1.cri\" .",
+                "\"io.containerd.cri.v1.runtime\" .",
+                1
+            )
+        );
+        assert!(out.contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.other]"));
+        assert!(rename_runtime_plugin(text, "io.containerd.grpc.v1.cri", "x", "nope").is_err());
+        let block = runtime_block(text, "io.containerd.grpc.v1.cri", "wasmedge").unwrap();
+        assert_eq!(block.lines().count(), 4, "{block}");
+        assert!(block.starts_with("[plugins.'io.containerd.grpc.v1.cri'") && block.ends_with("SystemdCgroup = true\n"));
     }
 }

@@ -29,8 +29,10 @@ pub struct State {
     pub logs: HashMap<String, String>,
     /// Collection path (or a log path prefix) → fault.
     pub faults: BTreeMap<String, Fault>,
-    /// Every request's path and query, in arrival order.
+    /// Every request's path and query, in arrival order (`PATCH <target>` for patches).
     pub requests: Vec<String>,
+    /// Each PATCH's target and body.
+    pub patches: Vec<(String, String)>,
     /// Serialized items per (collection, field selector), built on first use: pages are then
     /// copies of bytes, so the server is not what a benchmark measures.
     cache: HashMap<(String, String), Arc<Vec<Vec<u8>>>>,
@@ -205,12 +207,15 @@ async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io
                 close = true;
             }
         }
+        let mut body = vec![0; content_length];
         if content_length > 0 {
-            let mut body = vec![0; content_length];
             reader.read_exact(&mut body).await?;
         }
-        let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let (status, content_type, body, delay) = respond(&target, &state);
+        let mut words = request_line.split_whitespace();
+        let method = words.next().unwrap_or("GET").to_string();
+        let target = words.next().unwrap_or("/").to_string();
+        let (status, content_type, body, delay) =
+            if method == "PATCH" { respond_patch(&target, &body, &state) } else { respond(&target, &state) };
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
@@ -234,6 +239,7 @@ fn reason(code: u16) -> &'static str {
         200 => "OK",
         403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         500 => "Internal Server Error",
         _ => "Status",
     }
@@ -265,6 +271,98 @@ fn decode(s: &str) -> String {
 }
 
 type Response = (u16, &'static str, Vec<u8>, Option<Duration>);
+
+/// A PATCH as server-side apply: recorded as `PATCH <target>` with its content type's body; a fault
+/// on the object's path answers instead (403 forbidden, 409 conflict); `dryRun=All` changes nothing,
+/// otherwise the body is merged into the stored object (created when absent).
+fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Response {
+    let mut st = state.lock().unwrap();
+    st.requests.push(format!("PATCH {target}"));
+    st.patches.push((target.to_string(), String::from_utf8_lossy(body).into_owned()));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let dry_run = query.split('&').any(|p| p == "dryRun=All");
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let resource = segments.get(segments.len().wrapping_sub(2)).copied().unwrap_or("");
+    match st.faults.get(path).cloned() {
+        Some(Fault::Status(403)) => {
+            let msg = format!(
+                "{resource} is forbidden: User \"system:serviceaccount:wasmdoctor:wasmdoctor\" cannot patch resource \"{resource}\""
+            );
+            return (403, "application/json", status(403, "Forbidden", &msg), None);
+        }
+        Some(Fault::Status(409)) => {
+            let msg = "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using node.k8s.io/v1: .handler";
+            return (409, "application/json", status(409, "Conflict", msg), None);
+        }
+        Some(Fault::Status(code)) => {
+            return (code, "application/json", status(code, "InternalError", "etcdserver: request timed out"), None);
+        }
+        _ => {}
+    }
+    let Ok(applied) = serde_json::from_slice::<Value>(body) else {
+        return (400, "application/json", status(400, "BadRequest", "body is not JSON/YAML"), None);
+    };
+    let kind = applied["kind"].as_str().unwrap_or("").to_string();
+    let Some((collection_path, _)) = collection(&kind) else {
+        return (404, "application/json", status(404, "NotFound", "unknown kind"), None);
+    };
+    let name = applied["metadata"]["name"].clone();
+    let ns = applied["metadata"]["namespace"].clone();
+    let list = st.lists.entry(collection_path.to_string()).or_default();
+    let existing =
+        list.iter().position(|o| o["metadata"]["name"] == name && (ns.is_null() || o["metadata"]["namespace"] == ns));
+    let mut result = existing.map(|i| list[i].clone()).unwrap_or_else(|| json!({}));
+    merge(&mut result, &applied);
+    if !dry_run {
+        match existing {
+            Some(i) => list[i] = result.clone(),
+            None => list.push(result.clone()),
+        }
+        if kind == "Deployment" {
+            roll_out(&mut st, &result);
+        }
+        st.cache.clear();
+    }
+    (200, "application/json", result.to_string().into_bytes(), None)
+}
+
+/// What the Deployment controller would do, at once: the pods of its ReplicaSets get the pod
+/// template's annotations.
+fn roll_out(st: &mut State, deployment: &Value) {
+    let ns = deployment["metadata"]["namespace"].clone();
+    let name = deployment["metadata"]["name"].as_str().unwrap_or("");
+    let owned_by = |o: &Value, kind: &str, owner: &str| {
+        o["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|refs| refs.iter().any(|r| r["kind"] == kind && r["name"] == owner))
+            && o["metadata"]["namespace"] == ns
+    };
+    let sets: Vec<String> = st
+        .lists
+        .get("/apis/apps/v1/replicasets")
+        .into_iter()
+        .flatten()
+        .filter(|rs| owned_by(rs, "Deployment", name))
+        .filter_map(|rs| rs["metadata"]["name"].as_str().map(String::from))
+        .collect();
+    let annotations = deployment["spec"]["template"]["metadata"]["annotations"].clone();
+    for p in st.lists.entry("/api/v1/pods".into()).or_default() {
+        if sets.iter().any(|rs| owned_by(p, "ReplicaSet", rs)) {
+            merge(&mut p["metadata"]["annotations"], &annotations);
+        }
+    }
+}
+
+fn merge(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (a, b) => *a = b.clone(),
+    }
+}
 
 fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
     let mut st = state.lock().unwrap();
