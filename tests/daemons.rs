@@ -96,6 +96,7 @@ state = "{r}/run/containerd/state"
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start containerd (Debian package `containerd`): {e}"));
+        std::fs::write(self.path("containerd.pid"), child.id().to_string()).unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -123,6 +124,53 @@ state = "{r}/run/containerd/state"
         if let Some(mut child) = self.child.take() {
             terminate(&mut child);
         }
+        // A containerd that a restart command started in its own session (see `restart_script`).
+        if let Some(pid) =
+            std::fs::read_to_string(self.path("containerd.pid")).ok().and_then(|p| p.trim().parse::<i32>().ok())
+        {
+            // SAFETY: signalling the daemon this test started; a stale pid is checked with kill(0) first.
+            unsafe {
+                if libc::kill(pid, 0) == 0 {
+                    libc::kill(pid, libc::SIGTERM);
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    while libc::kill(pid, 0) == 0 && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+            let _ = std::fs::remove_file(self.path("containerd.pid"));
+        }
+    }
+
+    /// A restart command as an init system would run it: stop the daemon in `containerd.pid`,
+    /// wait until it is gone (or a zombie of this test, which reaps it at the end), start a new one
+    /// in its own session (so it outlives the command).
+    fn restart_script(&self) -> PathBuf {
+        self.restart_script_with(&self.config())
+    }
+
+    /// The same, starting containerd with `--config <config>`.
+    fn restart_script_with(&self, config: &Path) -> PathBuf {
+        let r = self.root.path().display();
+        let config = config.display();
+        let script = self.path("restart-containerd");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nset -e\npid=$(cat {r}/containerd.pid)\nkill $pid\nwhile [ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null || echo gone)\" != gone ] && [ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" != Z ]; do sleep 0.1; done\nsetsid containerd --config {config} >>{r}/containerd.log 2>&1 </dev/null &\necho $! > {r}/containerd.pid\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
+    fn policy(&self, command: &[&str]) -> PathBuf {
+        let p = self.path("policy.toml");
+        let quoted: Vec<String> = command.iter().map(|c| format!("{c:?}")).collect();
+        std::fs::write(&p, format!("[restart]\ncommand = [{}]\n", quoted.join(", "))).unwrap();
+        p
     }
 
     fn wasmdoctor(&self, extra: &[&str]) -> Run {
@@ -215,6 +263,108 @@ fn drift_until_restart() {
     let c = c.restart();
     let j = report(&c);
     assert_eq!(check(&j, "WD207")["status"], "pass", "{}", check(&j, "WD207"));
+}
+
+/// WD202 through the policy's restart command, on a config that declares no runtime (so the fix
+/// must keep `runc` declared, or containerd 1.6 would not load its CRI plugin): afterwards
+/// containerd has loaded the crun runtime the file now declares (CRI Status), and WD202/WD207 pass.
+#[test]
+fn fix_wd202_restarts_containerd_through_the_policy_command() {
+    let c = Containerd::start("");
+    let without_runc = std::fs::read_to_string(c.config())
+        .unwrap()
+        .replace("  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n    runtime_type = \"io.containerd.runc.v2\"\n", "");
+    std::fs::write(c.config(), &without_runc).unwrap();
+    std::fs::create_dir_all(c.path("usr/local/bin")).unwrap();
+    std::fs::write(
+        c.path("usr/local/bin/crun"),
+        "#!/bin/sh\necho 'crun version 1.27.1'\necho '+SYSTEMD +WASM:wasmedge +YAJL'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(c.path("usr/local/bin/crun"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(check(&report(&c), "WD202")["status"], "fail");
+    let script = c.restart_script();
+    let policy = c.policy(&[script.to_str().unwrap()]);
+    let r = c.wasmdoctor(&["--no-cluster", "--config", policy.to_str().unwrap(), "fix", "WD202", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}\n{}", r.stdout, r.stderr, c.log());
+    assert!(r.stdout.contains("with containerd's default runtime `runc` beside it"), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("restarting `containerd`: `{}`", script.display())), "{}", r.stdout);
+    assert!(r.stdout.contains("containerd is back and loaded the file"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD202 now: pass"), "{}", r.stdout);
+    let facts = c.facts();
+    let runtimes = facts["containerd"]["collected"]["cri"]["collected"]["runtimes"].as_array().unwrap().clone();
+    let crun = runtimes.iter().find(|r| r["name"] == "crun").unwrap_or_else(|| panic!("crun not loaded: {runtimes:?}"));
+    assert_eq!(crun["binary_name"], "/usr/local/bin/crun");
+    assert_eq!(crun["pod_annotations"], serde_json::json!(["module.wasm.image/variant", "run.oci.handler"]));
+    assert_eq!(check(&report(&c), "WD207")["status"], "pass");
+}
+
+/// WD204 with a restart command that fails: the file goes back to its backup byte for byte, the
+/// command is tried again, the output says so, and the exit code is 1.
+#[test]
+fn a_failing_restart_rolls_back_the_edit() {
+    let runtimes =
+        WASM_RUNTIMES.replace("    pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n", "");
+    let c = Containerd::start(&runtimes);
+    let original = std::fs::read_to_string(c.config()).unwrap();
+    let policy = c.policy(&["/nonexistent/restart-containerd"]);
+    let r = c.wasmdoctor(&["--no-cluster", "--config", policy.to_str().unwrap(), "fix", "WD204", "--yes"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("the restart failed: `/nonexistent/restart-containerd` could not be started"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("rolled back: restored `/etc/containerd/config.toml` from the backup"), "{}", r.stdout);
+    assert!(r.stdout.contains("the second restart did not bring containerd back either"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(c.config()).unwrap(), original);
+    // containerd never stopped: it still runs the original config, and nothing is pending.
+    let j = report(&c);
+    assert_eq!(check(&j, "WD207")["status"], "pass", "{}", check(&j, "WD207"));
+    assert_eq!(check(&j, "WD204")["status"], "fail");
+}
+
+/// A restart that brings containerd back on another file than the one edited (the init system's
+/// unit passes its own `--config`): what it loaded differs from the file, so the backup goes back,
+/// containerd restarts again, and the output says so.
+#[test]
+fn a_restart_that_does_not_load_the_edit_rolls_back() {
+    let runtimes =
+        WASM_RUNTIMES.replace("    pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n", "");
+    let c = Containerd::start(&runtimes);
+    let original = std::fs::read_to_string(c.config()).unwrap();
+    let unit_config = c.path("etc/containerd/unit-config.toml");
+    std::fs::copy(c.config(), &unit_config).unwrap();
+    let script = c.restart_script_with(&unit_config);
+    let policy = c.policy(&[script.to_str().unwrap()]);
+    let r = c.wasmdoctor(&["--no-cluster", "--config", policy.to_str().unwrap(), "fix", "WD204", "--yes"]);
+    assert_eq!(r.code, 1, "{}\n{}\n{}", r.stdout, r.stderr, c.log());
+    assert!(r.stdout.contains("containerd came back but does not run the file"), "{}", r.stdout);
+    assert!(r.stdout.contains("`crun` pod_annotations are"), "{}", r.stdout);
+    assert!(r.stdout.contains("rolled back: restored `/etc/containerd/config.toml` from the backup"), "{}", r.stdout);
+    assert!(r.stdout.contains("containerd is back on the restored config (pass:"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(c.config()).unwrap(), original);
+    assert_eq!(check(&report(&c), "WD207")["status"], "pass");
+}
+
+/// WD207's fix is the restart alone: containerd runs an older config until then.
+#[test]
+fn fix_wd207_restarts_and_verifies() {
+    let c = Containerd::start(WASM_RUNTIMES);
+    let script = c.restart_script();
+    let policy = c.policy(&[script.to_str().unwrap()]);
+    c.write_config(&(WASM_RUNTIMES.to_string() + "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\n    runtime_type = \"io.containerd.spin.v2\"\n"));
+    assert_eq!(check(&report(&c), "WD207")["status"], "fail");
+    let r = c.wasmdoctor(&["--no-cluster", "--config", policy.to_str().unwrap(), "fix", "WD207", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}\n{}", r.stdout, r.stderr, c.log());
+    assert!(r.stdout.contains("WD207 (automatic, needs confirmation): restart containerd"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD207 now: pass"), "{}", r.stdout);
+    // --no-restart leaves it pending and says so.
+    c.write_config(WASM_RUNTIMES);
+    let r =
+        c.wasmdoctor(&["--no-cluster", "--config", policy.to_str().unwrap(), "fix", "WD207", "--yes", "--no-restart"]);
+    assert!(r.stdout.contains("restart not approved"), "{}", r.stdout);
+    assert_eq!(r.code, 1, "{}", r.stdout);
 }
 
 /// An OCI image layout with one `.wasm` layer, platform `wasi/wasm` and the manifest annotation

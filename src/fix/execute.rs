@@ -9,6 +9,7 @@ use super::apply::{self, ChangeSet};
 use super::{ApiObject, Plan, restart};
 use crate::collect::{self, CollectOptions, host::HostRoot};
 use crate::engine;
+use crate::facts::{Fact, MissingKind};
 use crate::policy::Policy;
 use crate::report::{CheckResult, Status};
 
@@ -151,24 +152,31 @@ impl<'a> Executor<'a> {
         false
     }
 
-    /// Poll until containerd answers CRI Status, then evaluate WD207 on fresh facts.
+    /// Poll until containerd answers CRI Status, then evaluate WD207 on fresh facts. A containerd
+    /// that answers but has no CRI plugin (it refused the plugin's config) fails after a few polls.
     fn wait_for_containerd(&self) -> Result<CheckResult, String> {
         let opts = CollectOptions { docker: false, cluster: false, ..self.opts.clone() };
         let deadline = Instant::now() + SOCKET_WAIT;
+        let mut without_cri = 0;
         loop {
             let facts = collect::collect(&opts);
-            let answered = facts.containerd.collected().is_some_and(|c| c.cri.collected().is_some());
-            if answered {
-                return self.evaluate("WD207", &facts).ok_or_else(|| "WD207 did not run".to_string());
-            }
+            let why = match &facts.containerd {
+                Fact::Unavailable(m) => m.reason.clone(),
+                Fact::Collected(c) => match &c.cri {
+                    Fact::Collected(_) => {
+                        return self.evaluate("WD207", &facts).ok_or_else(|| "WD207 did not run".to_string());
+                    }
+                    Fact::Unavailable(m) if m.kind == MissingKind::NotFound => {
+                        without_cri += 1;
+                        if without_cri >= 5 {
+                            return Err(format!("containerd is back without its CRI plugin: {}", m.reason));
+                        }
+                        m.reason.clone()
+                    }
+                    Fact::Unavailable(m) => m.reason.clone(),
+                },
+            };
             if Instant::now() >= deadline {
-                let why = match &facts.containerd {
-                    crate::facts::Fact::Unavailable(m) => m.reason.clone(),
-                    crate::facts::Fact::Collected(c) => match &c.cri {
-                        crate::facts::Fact::Unavailable(m) => m.reason.clone(),
-                        _ => String::new(),
-                    },
-                };
                 return Err(format!("containerd did not answer within {}s: {why}", SOCKET_WAIT.as_secs()));
             }
             std::thread::sleep(Duration::from_millis(300));

@@ -166,7 +166,21 @@ pub fn add_runtime(input: &PlanInput) -> Result<Option<Plan>, FixError> {
         Err(manual) => return Ok(Some(Plan::manual("WD202", "containerd has no Wasm runtime", manual))),
     };
     let plugin = plugin_for(target.version);
-    let table = edit::runtime_table(plugin, &name, &runtime);
+    let mut table = String::new();
+    // A file that declares runtimes replaces containerd's built-in map: without `runc` (the default
+    // runtime), containerd 1.6 refuses to load its CRI plugin at all. Keep it declared.
+    let has_runc = c.runtimes.iter().any(|r| r.name == "runc" && r.status == RuntimeStatus::Active);
+    if !has_runc && !target.is_template {
+        let runc = NewRuntime {
+            runtime_type: "io.containerd.runc.v2".into(),
+            binary_name: None,
+            pod_annotations: Vec::new(),
+            systemd_cgroup: runtime.systemd_cgroup,
+        };
+        table += &edit::runtime_table(plugin, "runc", &runc);
+        table += "\n";
+    }
+    table += &edit::runtime_table(plugin, &name, &runtime);
     let after = match (target.exists, target.prefix) {
         (true, _) => edit::append(&target.before, &table),
         (false, prefix) => format!("{prefix}{table}"),
@@ -185,7 +199,19 @@ pub fn add_runtime(input: &PlanInput) -> Result<Option<Plan>, FixError> {
     };
     let plan = Plan {
         edits: vec![FileEdit { path: target.path, exists: target.exists, before: target.before, after }],
-        ..Plan::manual("WD202", format!("declare the Wasm runtime `{name}` ({route}){}", target.why), "")
+        ..Plan::manual(
+            "WD202",
+            format!(
+                "declare the Wasm runtime `{name}` ({route}){}{}",
+                target.why,
+                if !has_runc && !target.is_template {
+                    ", with containerd's default runtime `runc` beside it (a file that declares runtimes replaces the built-in ones)"
+                } else {
+                    ""
+                }
+            ),
+            "",
+        )
     };
     Ok(Some(with_restart(Plan { instructions: None, ..plan }, input, node)))
 }
