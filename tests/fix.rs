@@ -507,3 +507,164 @@ fn wd202_on_every_corpus_config_with_the_problem() {
     }
     assert!(edited.len() >= 4, "only {edited:?} had the problem");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cluster fixes against the fake API server (real HTTP, the real kube client)
+
+use common::fake_api::{self, FakeApi, Fault, PodSpec, State};
+
+fn wd_cluster(root: &Path, api: &FakeApi, node: &str, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let mut a = args.to_vec();
+    a.extend([
+        "--host-root",
+        root.to_str().unwrap(),
+        "--no-docker",
+        "--node",
+        node,
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
+    run(&a)
+}
+
+fn patches(api: &FakeApi) -> Vec<String> {
+    api.requests().into_iter().filter(|r| r.starts_with("PATCH ")).collect()
+}
+
+/// The node's crun runtime has no RuntimeClass: WD301 creates one by server-side apply (dry-run
+/// first, field manager `wasmdoctor`), with the KWasm label of this node as its node selector.
+#[test]
+fn wd301_creates_the_runtimeclass_by_server_side_apply() {
+    let root = copy_fixture("healthy-crun");
+    let mut s = State::default();
+    s.add(fake_api::node("worker-crun", &[("kwasm.sh/kwasm-provisioned", "worker-crun")]));
+    let api = FakeApi::start(s);
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD301", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("wd301_runtimeclass_plan", plan_text(&r));
+    assert_eq!(patches(&api), ["PATCH /apis/node.k8s.io/v1/runtimeclasses/crun?fieldManager=wasmdoctor&dryRun=All"]);
+    assert!(api.state.lock().unwrap().lists.get("/apis/node.k8s.io/v1/runtimeclasses").is_none_or(Vec::is_empty));
+
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD301", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("applied RuntimeClass crun (field manager `wasmdoctor`)"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD301 now: pass"), "{}", r.stdout);
+    let p = patches(&api);
+    let real =
+        p.iter().position(|x| x == "PATCH /apis/node.k8s.io/v1/runtimeclasses/crun?fieldManager=wasmdoctor").unwrap();
+    assert!(
+        p[..real].iter().filter(|x| x.ends_with("&dryRun=All")).count() >= 2,
+        "no dry-run before the real request: {p:?}"
+    );
+    let body: serde_json::Value = serde_json::from_str(&api.state.lock().unwrap().patches.last().unwrap().1).unwrap();
+    assert_eq!(body["handler"], "crun");
+    assert_eq!(body["scheduling"]["nodeSelector"]["kwasm.sh/kwasm-provisioned"], "worker-crun");
+    // Again: nothing to do, nothing sent.
+    let before = patches(&api).len();
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD301", "--yes"]);
+    assert!(r.stdout.contains("WD301: passes already"), "{}", r.stdout);
+    assert_eq!(patches(&api).len(), before);
+}
+
+/// Pods ask for RuntimeClass `crun`, which does not exist, and this node has a `crun` handler:
+/// WD303 creates it.
+#[test]
+fn wd303_creates_the_runtimeclass_the_pods_ask_for() {
+    let root = copy_fixture("healthy-crun");
+    let mut s = State::default();
+    s.add(fake_api::node("worker-crun", &[]));
+    s.add(fake_api::pod(PodSpec {
+        name: "hello",
+        node: "",
+        runtime_class: Some("crun"),
+        running_since: None,
+        ..Default::default()
+    }));
+    s.add(fake_api::pod(PodSpec {
+        name: "other",
+        node: "",
+        runtime_class: Some("spin"),
+        running_since: None,
+        ..Default::default()
+    }));
+    let api = FakeApi::start(s);
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD303", "--yes"]);
+    assert!(r.stdout.contains("create the RuntimeClass `crun`"), "{}", r.stdout);
+    assert!(r.stdout.contains("by hand: `spin` matches no handler of this node's containerd"), "{}", r.stdout);
+    assert!(r.stdout.contains("applied RuntimeClass crun"), "{}", r.stdout);
+    // `spin` is still missing: the check is not clean, and the exit code says so.
+    assert!(r.stdout.contains("WD303 now: fail"), "{}", r.stdout);
+    assert_eq!(r.code, 1);
+    assert!(patches(&api).iter().all(|p| p.contains("/runtimeclasses/crun?fieldManager=wasmdoctor")));
+}
+
+/// A crun-route Deployment without the annotation: WD304 adds it to the Deployment's pod template
+/// (not to the pod, not to the ReplicaSet); a bare pod is left to the user.
+#[test]
+fn wd304_annotates_the_owning_deployment() {
+    let root = copy_fixture("healthy-crun");
+    let mut s = State::default();
+    s.add(fake_api::node("worker-crun", &[]));
+    s.add(serde_json::json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "crun"}, "handler": "crun"}));
+    s.add(fake_api::deployment("shop", "hello", Some("crun"), &[], "ghcr.io/example/hello:v1"));
+    s.add(fake_api::replicaset("shop", "hello-5d9f7c6b8d", "hello", Some("crun")));
+    s.add(fake_api::pod(PodSpec {
+        ns: "shop",
+        name: "hello-5d9f7c6b8d-x2x7q",
+        node: "worker-crun",
+        runtime_class: Some("crun"),
+        owner: Some(("ReplicaSet", "hello-5d9f7c6b8d")),
+        ..Default::default()
+    }));
+    let api = FakeApi::start(s);
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD304", "--dry-run"]);
+    insta::assert_snapshot!("wd304_deployment_plan", plan_text(&r));
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD304", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("applied Deployment shop/hello"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD304 now: pass"), "{}", r.stdout);
+    let p = patches(&api);
+    assert!(
+        p.iter()
+            .all(|x| x.starts_with("PATCH /apis/apps/v1/namespaces/shop/deployments/hello?fieldManager=wasmdoctor")),
+        "{p:?}"
+    );
+    assert!(p.first().is_some_and(|x| x.ends_with("&dryRun=All")));
+    let st = api.state.lock().unwrap();
+    let d = &st.lists["/apis/apps/v1/deployments"][0];
+    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["module.wasm.image/variant"], "compat-smart");
+    assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun", "the apply dropped a field it does not own");
+}
+
+/// A node with two Wasm handlers and no RuntimeClass; the server forbids (403) or conflicts (409)
+/// on the second object: the dry-run says so, and neither object is written.
+#[test]
+fn cluster_refusals_write_nothing() {
+    let root = copy_fixture("healthy-crun");
+    let cfg = read(root.path(), "/etc/containerd/config.toml");
+    write(
+        root.path(),
+        "/etc/containerd/config.toml",
+        &(cfg
+            + "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]\n    runtime_type = \"io.containerd.wasmedge.v1\"\n"),
+        0o644,
+    );
+    for (code, said) in [
+        (403, "forbidden: wasmdoctor may not `patch` `runtimeclasses`"),
+        (409, "conflict: another field manager owns these fields"),
+    ] {
+        let mut s = State::default();
+        s.add(fake_api::node("worker-crun", &[]));
+        let api = FakeApi::start(s);
+        api.fault("/apis/node.k8s.io/v1/runtimeclasses/wasmedge", Fault::Status(code));
+        let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD301", "--yes"]);
+        assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains(&format!("server dry-run: REFUSED: {said}")), "{}", r.stdout);
+        assert!(r.stdout.contains("not applied: the server refused the dry-run"), "{}", r.stdout);
+        let p = patches(&api);
+        assert!(!p.is_empty() && p.iter().all(|x| x.ends_with("&dryRun=All")), "a real write was sent: {p:?}");
+        assert!(api.state.lock().unwrap().lists.get("/apis/node.k8s.io/v1/runtimeclasses").is_none_or(Vec::is_empty));
+    }
+}
