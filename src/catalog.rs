@@ -185,3 +185,38 @@ pub fn troubleshooting_markdown() -> String {
     }
     s
 }
+
+/// Catalog prose is hard-wrapped in its TOML; join each paragraph's lines so a pane or a plan can
+/// wrap them to its width. List items and indented (code) lines stay lines of their own.
+pub fn reflow(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut joinable = false;
+    for line in text.trim().lines() {
+        let t = line.trim_end();
+        if t.is_empty() {
+            out.push(String::new());
+            joinable = false;
+        } else if t.starts_with("    ") || t.trim_start().starts_with("- ") {
+            out.push(t.to_string());
+            joinable = t.trim_start().starts_with("- ");
+        } else if joinable && let Some(last) = out.last_mut() {
+            last.push(' ');
+            last.push_str(t.trim_start());
+        } else {
+            out.push(t.to_string());
+            joinable = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflow_joins_paragraphs_only() {
+        let text = "one\ntwo\n\n- item\n  more\n\n    code line\n    code two\nafter";
+        assert_eq!(reflow(text), ["one two", "", "- item more", "", "    code line", "    code two", "after"]);
+    }
+}

@@ -86,11 +86,13 @@ fn interactive_session_in_tmux() {
     // Move away and back, then open the fix preview and cancel it.
     t.keys(&["j", "k"]);
     t.keys(&["f"]);
-    let s = t.wait_for("the fix preview", |s| s.contains("fix preview"));
-    assert!(s.contains("no automatic fix exists yet"), "{s}");
-    assert!(s.contains("install a crun built with `--with-wasmedge`"), "{s}");
+    let s = t.wait_for("the fix plan", |s| s.contains("WD103 (manual only)"));
+    assert!(s.contains("no automatic fix exists for this check"), "{s}");
+    assert!(s.contains("Install a crun built `--with-wasmedge`"), "{s}");
+    assert!(s.contains("manual only: wasmdoctor changes nothing"), "{s}");
+    t.keys(&["a"]);
     t.keys(&["Escape"]);
-    t.wait_for("the preview to close", |s| !s.contains("fix preview") && s.contains("┌ checks (25)"));
+    t.wait_for("the preview to close", |s| !s.contains("┌ fix ") && s.contains("┌ checks (25)"));
 
     // Filter by text.
     t.keys(&["/", "W", "D", "2", "0", "4", "Enter"]);
@@ -112,6 +114,51 @@ fn interactive_session_in_tmux() {
     assert!(!s.contains("┌ checks"), "the alternate screen was left:\n{s}");
     let s = t.wait_for("stty", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));
     assert!(s.lines().any(|l| l.trim() == "icanon"), "the tty is back in canonical mode:\n{s}");
+}
+
+/// `f` plans WD204 (a diff), `a` applies it (no restart: another host root without a policy
+/// restart command), the steps and the re-check show, Esc re-runs every check and WD204 passes;
+/// the file has the annotations and a backup.
+#[test]
+fn fix_applied_from_the_tui() {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_wasmdoctor"));
+    let root = tempfile::tempdir().unwrap();
+    let cfg = root.path().join("etc/containerd/config.toml");
+    std::fs::create_dir_all(cfg.parent().unwrap()).unwrap();
+    std::fs::copy(common::corpus().join("containerd-config/containerd-1.x-docs-runtime-classes-v2.toml"), &cfg)
+        .unwrap();
+    let original = std::fs::read_to_string(&cfg).unwrap();
+    let cmd = format!(
+        "env LANG=C.UTF-8 NO_COLOR=1 KUBECONFIG=/nonexistent/kubeconfig {} --host-root {} --no-docker --no-cluster; echo EXITED-$?; sleep 60",
+        shell_quote(&bin),
+        shell_quote(root.path())
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("results", |s| s.contains("✗ WD204 crun-pod-annotations"));
+    t.keys(&["/", "W", "D", "2", "0", "4", "Enter"]);
+    t.wait_for("the filter", |s| s.contains("┌ checks (1)"));
+    t.keys(&["f"]);
+    let s = t.wait_for("the plan", |s| s.contains("a: apply this plan"));
+    assert!(s.contains("+++ b/etc/containerd/config.toml"), "{s}");
+    assert!(s.contains("+pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"), "{s}");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original, "planning changed the file");
+    t.keys(&["a"]);
+    let s = t.wait_for("the fix to finish", |s| s.contains("Esc closes and runs every check again"));
+    assert!(s.contains("changed `/etc/containerd/config.toml` (backup"), "{s}");
+    assert!(s.contains("WD204 now: pass"), "{s}");
+    assert!(s.contains("done: applied and re-checked clean"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("the re-run", |s| s.contains("✓ WD204 crun-pod-annotations") && !s.contains("┌ fix "));
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]")
+    );
+    t.keys(&["q"]);
+    t.wait_for("the exit", |s| s.contains("EXITED-"));
+    let r = common::run(&["undo", "--host-root", root.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original);
 }
 
 #[test]

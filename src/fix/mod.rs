@@ -228,7 +228,7 @@ pub fn plan(id: &str, input: &PlanInput) -> Result<Plan, FixError> {
         return Ok(p);
     }
     let entry = crate::catalog::entry(check.id);
-    let how = entry.map(|e| e.fix.trim().to_string()).unwrap_or_default();
+    let how = entry.map(|e| crate::catalog::reflow(&e.fix).join("\n")).unwrap_or_default();
     let why = if AUTOMATIC.contains(&check.id) {
         "the facts collected here do not allow an automatic fix"
     } else {

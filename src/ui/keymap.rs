@@ -14,7 +14,8 @@ pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("filter", "/", "filter by ID, slug, title or message"),
     ("toggle_passed", "s", "show or hide passed checks"),
     ("explain", "e", "the check's full explanation"),
-    ("fix", "f", "the fix for the selected check"),
+    ("fix", "f", "the fix for the selected check: its plan"),
+    ("apply", "a", "in the fix preview: apply the plan shown"),
     ("rerun", "r", "run every check again"),
     ("down", "j", "next check (also ↓)"),
     ("up", "k", "previous check (also ↑)"),
@@ -52,11 +53,12 @@ impl KeyMap {
         self.keys.iter().find(|(_, a)| **a == action).map(|(c, _)| c.to_string()).unwrap_or_default()
     }
 
-    pub fn action(&self, key: KeyEvent, filtering: bool) -> Option<Action> {
+    /// The action of a key; while `typing` (a filter, a service name), characters are text.
+    pub fn action(&self, key: KeyEvent, typing: bool) -> Option<Action> {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Some(Action::Quit);
         }
-        if filtering {
+        if typing {
             return match key.code {
                 KeyCode::Char(c) => Some(Action::FilterInput(c)),
                 KeyCode::Backspace => Some(Action::FilterBackspace),
@@ -89,6 +91,7 @@ impl KeyMap {
                 "toggle_passed" => Some(Action::ToggleShowPassed),
                 "explain" => Some(Action::Explain),
                 "fix" => Some(Action::Fix),
+                "apply" => Some(Action::Apply),
                 "rerun" => Some(Action::Rerun),
                 "down" => Some(Action::Down),
                 "up" => Some(Action::Up),

@@ -7,6 +7,7 @@ pub mod state;
 pub mod view;
 
 use std::io::IsTerminal;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
@@ -49,6 +50,7 @@ pub fn run(
     let mut terminal = ratatui::try_init().map_err(|e| anyhow::anyhow!("cannot start the terminal UI: {e}"))?;
     let today = crate::collect::today();
     let mut collection = Collection::start(opts);
+    let mut fixes = FixWorker::new(opts, policy);
     update_header(&mut state, &collection);
     let mut last_tick = Instant::now();
     let result = (|| -> anyhow::Result<()> {
@@ -71,14 +73,19 @@ pub fn run(
             if event::poll(TICK.saturating_sub(last_tick.elapsed()))? {
                 match event::read()? {
                     Event::Key(k) if k.kind == KeyEventKind::Press => {
-                        if let Some(action) = keys.action(k, state.filtering)
-                            && update(&mut state, action) == Some(Effect::Rerun)
-                        {
-                            collection = Collection::start(opts);
+                        let effect = keys.action(k, state.typing()).and_then(|a| update(&mut state, a));
+                        match effect {
+                            Some(Effect::Rerun) => collection = Collection::start(opts),
+                            Some(Effect::PlanFix(id)) => fixes.plan(id, &collection.facts),
+                            Some(Effect::ApplyFix { restart }) => fixes.apply(restart),
+                            None => {}
                         }
                     }
                     _ => {}
                 }
+            }
+            while let Some(action) = fixes.next() {
+                update(&mut state, action);
             }
             if last_tick.elapsed() >= TICK {
                 update(&mut state, Action::Tick);
@@ -104,6 +111,91 @@ pub fn run(
         if state.running() > 0 { format!(", {} still running when you quit", state.running()) } else { String::new() }
     );
     Ok(ExitStatus::for_report(&report, fail_on))
+}
+
+/// Plans and carries out fixes on worker threads; their answers come back as actions. The plan
+/// being shown stays here, so what is applied is exactly what the user saw.
+struct FixWorker {
+    opts: CollectOptions,
+    policy: Policy,
+    plan: Option<crate::fix::Plan>,
+    /// The check whose plan is awaited; an answer for another (closed meanwhile) is dropped.
+    wanted: Option<String>,
+    tx: mpsc::Sender<FixMsg>,
+    rx: mpsc::Receiver<FixMsg>,
+}
+
+enum FixMsg {
+    Planned(String, Result<Box<crate::fix::Plan>, String>),
+    Progress(String),
+    Done(bool),
+}
+
+impl FixWorker {
+    fn new(opts: &CollectOptions, policy: &Policy) -> FixWorker {
+        let (tx, rx) = mpsc::channel();
+        FixWorker { opts: opts.clone(), policy: policy.clone(), plan: None, wanted: None, tx, rx }
+    }
+
+    fn plan(&mut self, id: String, facts: &crate::facts::Facts) {
+        self.plan = None;
+        self.wanted = Some(id.clone());
+        let (opts, policy, facts, tx) = (self.opts.clone(), self.policy.clone(), facts.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            let host = crate::collect::host::HostRoot::new(&opts.host_root);
+            let read = |p: &str| host.read_to_string(p);
+            let input =
+                crate::fix::PlanInput { facts: &facts, policy: &policy, host_is_root: host.is_live(), read: &read };
+            let planned = crate::fix::plan(&id, &input).map_err(|e| e.to_string()).map(|mut p| {
+                crate::fix::execute::Executor::new(&opts, &policy).dry_run(&mut p);
+                Box::new(p)
+            });
+            let _ = tx.send(FixMsg::Planned(id, planned));
+        });
+    }
+
+    fn apply(&mut self, restart: bool) {
+        let Some(plan) = self.plan.clone() else {
+            let _ = self.tx.send(FixMsg::Progress("no plan to apply".into()));
+            let _ = self.tx.send(FixMsg::Done(false));
+            return;
+        };
+        let (opts, policy, tx) = (self.opts.clone(), self.policy.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            let executor = crate::fix::execute::Executor::new(&opts, &policy);
+            let mut say = |line: String| {
+                let _ = tx.send(FixMsg::Progress(line));
+            };
+            let outcome = executor.execute(&plan, crate::fix::execute::Approval { restart }, &mut say);
+            let _ = tx.send(FixMsg::Done(outcome.ok));
+        });
+    }
+
+    /// The next answer from a worker, as an action for the state.
+    fn next(&mut self) -> Option<Action> {
+        let msg = loop {
+            match self.rx.try_recv().ok()? {
+                FixMsg::Planned(id, _) if self.wanted.as_ref() != Some(&id) => continue,
+                FixMsg::Planned(_, planned) => break FixMsg::Planned(String::new(), planned),
+                other => break other,
+            }
+        };
+        Some(match msg {
+            FixMsg::Planned(_, Ok(plan)) => {
+                let shown = state::PlannedFix {
+                    text: plan.render(),
+                    manual: plan.applicability() == crate::fix::Applicability::ManualOnly,
+                    noop: plan.is_noop(),
+                    restart_service: plan.restart.as_ref().map(|r| r.service.clone()),
+                };
+                self.plan = Some(*plan);
+                Action::FixPlanned(Ok(shown))
+            }
+            FixMsg::Planned(_, Err(e)) => Action::FixPlanned(Err(e)),
+            FixMsg::Progress(line) => Action::FixProgress(line),
+            FixMsg::Done(ok) => Action::FixDone { ok },
+        })
+    }
 }
 
 fn update_header(state: &mut AppState, c: &Collection) {

@@ -26,6 +26,8 @@ pub enum Action {
     FocusNext,
     Explain,
     Fix,
+    /// In the fix preview: apply the plan shown.
+    Apply,
     Help,
     Rerun,
     /// `Esc`: close the overlay or leave typing; at the top level, quit.
@@ -39,11 +41,54 @@ pub enum Action {
         left_out: bool,
     },
     CheckDone(Box<CheckResult>),
+    /// The planner's answer for the fix preview.
+    FixPlanned(Result<PlannedFix, String>),
+    /// A step of the fix being carried out.
+    FixProgress(String),
+    /// The fix finished; `ok` when everything applied and the check re-ran clean.
+    FixDone {
+        ok: bool,
+    },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Rerun,
+    /// Plan the fix of this check (files read, server dry-run) off the UI thread.
+    PlanFix(String),
+    /// Carry out the plan shown; `restart` when its restart was confirmed.
+    ApplyFix {
+        restart: bool,
+    },
+}
+
+/// A plan as the fix preview shows it (the plan itself stays with the loop that runs it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFix {
+    pub text: String,
+    pub manual: bool,
+    pub noop: bool,
+    /// The service the plan restarts, which the user types to confirm.
+    pub restart_service: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixStage {
+    Planning,
+    PlanFailed(String),
+    Planned(PlannedFix),
+    /// Typing the service's name to approve the restart.
+    Confirm {
+        plan: PlannedFix,
+        typed: String,
+    },
+    Running {
+        log: Vec<String>,
+    },
+    Done {
+        log: Vec<String>,
+        ok: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +161,8 @@ pub struct AppState {
     pub focus: Focus,
     pub detail_scroll: u16,
     pub overlay: Overlay,
+    /// The fix preview's progress, while `overlay` is `Fix`.
+    pub fix: Option<FixStage>,
     pub tick: usize,
     pub quit: bool,
     /// Until the user moves, the selection follows the top row (the worst finding so far).
@@ -159,6 +206,7 @@ impl AppState {
             focus: Focus::List,
             detail_scroll: 0,
             overlay: Overlay::None,
+            fix: None,
             tick: 0,
             quit: false,
             moved: false,
@@ -228,6 +276,11 @@ impl AppState {
         }
     }
 
+    /// Whether keys are text: a filter, or the service name that confirms a restart.
+    pub fn typing(&self) -> bool {
+        self.filtering || matches!(self.fix, Some(FixStage::Confirm { .. }))
+    }
+
     /// Clear the results before a re-run.
     pub fn reset(&mut self) {
         for r in &mut self.rows {
@@ -259,6 +312,9 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         }
         state.reselect();
         return None;
+    }
+    if let Overlay::Fix(_) = state.overlay {
+        return update_fix(state, action);
     }
     if state.overlay != Overlay::None {
         match action {
@@ -314,8 +370,23 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             }
         }
         Action::Fix => {
-            if let Some(id) = state.selected.clone() {
-                state.overlay = Overlay::Fix(id);
+            if let Some(row) = state.selected_row() {
+                let (id, status) = (row.id.clone(), row.result.as_ref().map(|r| r.status));
+                state.overlay = Overlay::Fix(id.clone());
+                state.detail_scroll = 0;
+                state.fix = Some(match status {
+                    None => FixStage::PlanFailed(format!("{id} is still running: its fix is planned from its facts")),
+                    Some(Status::Pass) => FixStage::Planned(PlannedFix {
+                        text: format!("{id} passes: nothing to fix"),
+                        manual: false,
+                        noop: true,
+                        restart_service: None,
+                    }),
+                    Some(_) => {
+                        state.fix = Some(FixStage::Planning);
+                        return Some(Effect::PlanFix(id));
+                    }
+                });
             }
         }
         Action::Help => state.overlay = Overlay::Help,
@@ -324,10 +395,79 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             return Some(Effect::Rerun);
         }
         Action::Close | Action::Quit => state.quit = true,
-        Action::FilterInput(_) | Action::FilterBackspace | Action::FilterCommit => {}
+        Action::FilterInput(_)
+        | Action::FilterBackspace
+        | Action::FilterCommit
+        | Action::Apply
+        | Action::FixPlanned(_)
+        | Action::FixProgress(_)
+        | Action::FixDone { .. } => {}
         Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
     }
     None
+}
+
+/// The fix preview: plan shown → `a` → (type the service's name when the plan restarts one) →
+/// progress → done; Esc closes (and re-runs the checks after a fix ran). Nothing is cancelled
+/// midway: while the fix runs, Esc waits.
+fn update_fix(state: &mut AppState, action: Action) -> Option<Effect> {
+    let stage = state.fix.take().unwrap_or(FixStage::Planning);
+    let (next, effect) = match (stage, action) {
+        (s, a @ (Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_))) => {
+            state.fix = Some(s);
+            return apply_background(state, a);
+        }
+        (FixStage::Planning, Action::FixPlanned(Ok(p))) => (FixStage::Planned(p), None),
+        (FixStage::Planning, Action::FixPlanned(Err(e))) => (FixStage::PlanFailed(e), None),
+        (FixStage::Planned(p), Action::Apply) if !p.manual && !p.noop => match p.restart_service {
+            Some(_) => (FixStage::Confirm { plan: p, typed: String::new() }, None),
+            None => (FixStage::Running { log: Vec::new() }, Some(Effect::ApplyFix { restart: false })),
+        },
+        (FixStage::Confirm { plan, mut typed }, Action::FilterInput(c)) => {
+            typed.push(c);
+            (FixStage::Confirm { plan, typed }, None)
+        }
+        (FixStage::Confirm { plan, mut typed }, Action::FilterBackspace) => {
+            typed.pop();
+            (FixStage::Confirm { plan, typed }, None)
+        }
+        (FixStage::Confirm { plan, typed }, Action::FilterCommit) => {
+            if typed.is_empty() {
+                (FixStage::Running { log: Vec::new() }, Some(Effect::ApplyFix { restart: false }))
+            } else if Some(&typed) == plan.restart_service.as_ref() {
+                (FixStage::Running { log: Vec::new() }, Some(Effect::ApplyFix { restart: true }))
+            } else {
+                (FixStage::Confirm { plan, typed }, None)
+            }
+        }
+        (FixStage::Confirm { plan, .. }, Action::Close) => (FixStage::Planned(plan), None),
+        (FixStage::Running { mut log }, Action::FixProgress(line)) => {
+            log.push(line);
+            (FixStage::Running { log }, None)
+        }
+        (FixStage::Running { log }, Action::FixDone { ok }) => (FixStage::Done { log, ok }, None),
+        (s @ FixStage::Running { .. }, _) => (s, None),
+        (FixStage::Done { .. }, Action::Close | Action::Quit) => {
+            state.overlay = Overlay::None;
+            state.reset();
+            return Some(Effect::Rerun);
+        }
+        (_, Action::Close | Action::Quit) => {
+            state.overlay = Overlay::None;
+            return None;
+        }
+        (s, Action::Down) => {
+            state.detail_scroll = state.detail_scroll.saturating_add(1);
+            (s, None)
+        }
+        (s, Action::Up) => {
+            state.detail_scroll = state.detail_scroll.saturating_sub(1);
+            (s, None)
+        }
+        (s, _) => (s, None),
+    };
+    state.fix = Some(next);
+    effect
 }
 
 /// Results and ticks change the state whatever the mode.
@@ -465,6 +605,84 @@ mod tests {
         assert!(!s.quit);
         update(&mut s, Action::Close);
         assert!(s.quit, "Esc at the top level quits");
+    }
+
+    fn planned(restart: Option<&str>) -> PlannedFix {
+        PlannedFix {
+            text: "WD204 (automatic): …".into(),
+            manual: false,
+            noop: false,
+            restart_service: restart.map(String::from),
+        }
+    }
+
+    #[test]
+    fn fix_flow_without_a_restart() {
+        let mut s = state();
+        assert_eq!(update(&mut s, Action::Fix), None, "a running check has no plan yet");
+        assert!(matches!(s.fix, Some(FixStage::PlanFailed(_))));
+        update(&mut s, Action::Close);
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Fail, "no crun"))));
+        assert_eq!(update(&mut s, Action::Fix), Some(Effect::PlanFix("WD101".into())));
+        assert_eq!(s.fix, Some(FixStage::Planning));
+        assert_eq!(update(&mut s, Action::Apply), None, "nothing to apply while planning");
+        update(&mut s, Action::FixPlanned(Ok(planned(None))));
+        assert_eq!(update(&mut s, Action::Apply), Some(Effect::ApplyFix { restart: false }));
+        update(&mut s, Action::FixProgress("changed `/etc/containerd/config.toml`".into()));
+        assert_eq!(update(&mut s, Action::Close), None, "Esc waits while the fix runs");
+        assert!(matches!(&s.fix, Some(FixStage::Running { log }) if log.len() == 1));
+        update(&mut s, Action::FixDone { ok: true });
+        assert!(matches!(&s.fix, Some(FixStage::Done { ok: true, .. })));
+        assert_eq!(update(&mut s, Action::Close), Some(Effect::Rerun), "closing after a fix re-runs the checks");
+        assert_eq!(s.overlay, Overlay::None);
+        assert!(!s.quit);
+    }
+
+    #[test]
+    fn a_restart_is_confirmed_by_typing_the_service() {
+        let mut s = state();
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Fail, "no crun"))));
+        update(&mut s, Action::Fix);
+        update(&mut s, Action::FixPlanned(Ok(planned(Some("k3s")))));
+        assert_eq!(update(&mut s, Action::Apply), None);
+        assert!(s.typing(), "the service name is typed");
+        for c in "k3x".chars() {
+            update(&mut s, Action::FilterInput(c));
+        }
+        assert_eq!(update(&mut s, Action::FilterCommit), None, "a wrong name applies nothing");
+        update(&mut s, Action::FilterBackspace);
+        update(&mut s, Action::FilterInput('s'));
+        assert_eq!(update(&mut s, Action::FilterCommit), Some(Effect::ApplyFix { restart: true }));
+        // Esc while confirming goes back to the plan; Enter on an empty name applies without the restart.
+        let mut s = state();
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Fail, "no crun"))));
+        update(&mut s, Action::Fix);
+        update(&mut s, Action::FixPlanned(Ok(planned(Some("containerd")))));
+        update(&mut s, Action::Apply);
+        update(&mut s, Action::Close);
+        assert!(matches!(s.fix, Some(FixStage::Planned(_))));
+        update(&mut s, Action::Apply);
+        assert_eq!(update(&mut s, Action::FilterCommit), Some(Effect::ApplyFix { restart: false }));
+    }
+
+    #[test]
+    fn manual_plans_and_planning_errors_apply_nothing() {
+        let mut s = state();
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Pass, "crun found"))));
+        s.selected = Some("WD101".into());
+        s.moved = true;
+        update(&mut s, Action::Fix);
+        assert!(matches!(&s.fix, Some(FixStage::Planned(p)) if p.noop && p.text == "WD101 passes: nothing to fix"));
+        update(&mut s, Action::Close);
+        update(&mut s, Action::CheckDone(Box::new(result("WD101", Status::Fail, "no crun"))));
+        update(&mut s, Action::Fix);
+        update(&mut s, Action::FixPlanned(Ok(PlannedFix { manual: true, ..planned(None) })));
+        assert_eq!(update(&mut s, Action::Apply), None);
+        update(&mut s, Action::Close);
+        update(&mut s, Action::Fix);
+        update(&mut s, Action::FixPlanned(Err("cannot read".into())));
+        assert_eq!(s.fix, Some(FixStage::PlanFailed("cannot read".into())));
+        assert_eq!(update(&mut s, Action::Apply), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
 use super::keymap::{BINDINGS, KeyMap};
-use super::state::{AppState, CATEGORY_ORDER, Focus, Overlay, SourceState};
+use super::state::{AppState, CATEGORY_ORDER, FixStage, Focus, Overlay, SourceState};
 use crate::catalog;
 use crate::report::Status;
 use crate::report::text::mark;
@@ -71,7 +71,7 @@ pub fn render(f: &mut Frame, s: &AppState, theme: Theme, keys: &KeyMap) {
         Overlay::None => {}
         Overlay::Help => render_help(f, area, theme, keys),
         Overlay::Explain(id) => render_explain(f, area, s, id, theme),
-        Overlay::Fix(id) => render_fix(f, area, s, id, theme),
+        Overlay::Fix(id) => render_fix(f, area, s, id, theme, keys),
     }
 }
 
@@ -202,7 +202,7 @@ fn render_detail(f: &mut Frame, area: Rect, s: &AppState, theme: Theme) {
     if let Some(e) = catalog::entry(&row.id) {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled("why", bold)));
-        lines.extend(reflow(&e.why).into_iter().map(Line::raw));
+        lines.extend(catalog::reflow(&e.why).into_iter().map(Line::raw));
     }
     let p = Paragraph::new(Text::from(lines)).block(block).wrap(Wrap { trim: false }).scroll((s.detail_scroll, 0));
     f.render_widget(p, area);
@@ -244,30 +244,6 @@ fn render_footer(f: &mut Frame, area: Rect, s: &AppState, theme: Theme, keys: &K
         spans.push(Span::styled(format!("{} {}", theme.spinner(s.tick), s.running()), theme.accent()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// Catalog prose is hard-wrapped in its TOML; join each paragraph's lines so the pane can wrap
-/// them to its width. List items and indented (code) lines stay lines of their own.
-pub fn reflow(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut joinable = false;
-    for line in text.trim().lines() {
-        let t = line.trim_end();
-        if t.is_empty() {
-            out.push(String::new());
-            joinable = false;
-        } else if t.starts_with("    ") || t.trim_start().starts_with("- ") {
-            out.push(t.to_string());
-            joinable = t.trim_start().starts_with("- ");
-        } else if joinable && let Some(last) = out.last_mut() {
-            last.push(' ');
-            last.push_str(t.trim_start());
-        } else {
-            out.push(t.to_string());
-            joinable = true;
-        }
-    }
-    out
 }
 
 fn popup(area: Rect) -> Rect {
@@ -315,39 +291,90 @@ fn render_explain(f: &mut Frame, area: Rect, s: &AppState, id: &str, theme: Them
     f.render_widget(p, area);
 }
 
-fn render_fix(f: &mut Frame, area: Rect, s: &AppState, id: &str, theme: Theme) {
+fn render_fix(f: &mut Frame, area: Rect, s: &AppState, id: &str, theme: Theme, keys: &KeyMap) {
     let area = popup(area);
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let row = s.rows.iter().find(|r| r.id == id);
     let mut lines =
         vec![Line::from(Span::styled(format!("fix for {id} {}", row.map(|r| r.slug.as_str()).unwrap_or("")), bold))];
     lines.push(Line::raw(""));
-    match row.and_then(|r| r.result.as_ref()) {
-        Some(r) if r.fix.is_some() => {
-            lines.push(Line::from(Span::styled("for this finding", bold)));
-            lines.push(Line::raw(r.fix.as_ref().map(|x| x.summary.clone()).unwrap_or_default()));
-        }
-        Some(r) => lines.push(Line::raw(format!("nothing to fix: the check is {}", r.status.as_str()))),
-        None => lines.push(Line::raw("the check is still running")),
-    }
-    if let Some(e) = catalog::entry(id) {
-        lines.push(Line::raw(""));
-        lines.push(Line::from(Span::styled("manual steps", bold)));
-        lines.extend(reflow(&e.fix).into_iter().map(Line::raw));
-    }
-    lines.push(Line::raw(""));
-    let closing = if crate::fix::AUTOMATIC.contains(&id) {
-        format!(
-            "`wasmdoctor fix {id}` plans this edit, shows the diff and applies it with your consent (`wasmdoctor undo` reverts it); applying from the TUI comes later. Esc closes."
-        )
-    } else {
-        "no automatic fix exists yet: this version shows the manual steps; nothing is changed. Esc closes.".to_string()
+    let plan_lines = |text: &str| -> Vec<Line<'static>> {
+        text.lines()
+            .map(|l| {
+                let style = if l.starts_with("+++") || l.starts_with("---") {
+                    bold
+                } else if l.starts_with('+') {
+                    theme.status(Status::Pass)
+                } else if l.starts_with('-') {
+                    theme.status(Status::Fail)
+                } else {
+                    Style::new()
+                };
+                Line::from(Span::styled(l.to_string(), style))
+            })
+            .collect()
     };
-    lines.push(Line::from(Span::styled(closing, theme.accent())));
+    let apply = keys.key_for("apply");
+    let footer = match &s.fix {
+        None | Some(FixStage::Planning) => {
+            lines.push(Line::raw(format!(
+                "{} planning: reading the files it would change, asking the API server to dry-run its objects…",
+                theme.spinner(s.tick)
+            )));
+            "Esc closes.".to_string()
+        }
+        Some(FixStage::PlanFailed(e)) => {
+            lines.push(Line::raw(format!("no plan: {e}")));
+            "nothing was changed. Esc closes.".to_string()
+        }
+        Some(FixStage::Planned(p)) => {
+            lines.extend(plan_lines(&p.text));
+            lines.push(Line::raw(""));
+            if p.manual {
+                "manual only: wasmdoctor changes nothing for this check; the steps above are yours. Esc closes.".into()
+            } else if p.noop {
+                "nothing to change. Esc closes.".into()
+            } else if let Some(service) = &p.restart_service {
+                format!(
+                    "{apply}: apply this plan (you will type `{service}` to approve its restart) · Esc: close, nothing changed"
+                )
+            } else {
+                format!("{apply}: apply this plan (`wasmdoctor undo` reverts it) · Esc: close, nothing changed")
+            }
+        }
+        Some(FixStage::Confirm { plan, typed }) => {
+            lines.extend(plan_lines(&plan.text));
+            lines.push(Line::raw(""));
+            let service = plan.restart_service.as_deref().unwrap_or("");
+            lines.push(Line::from(Span::styled(format!("restart `{service}`? type its name: {typed}█"), bold)));
+            format!(
+                "Enter with `{service}` typed: apply and restart · Enter with nothing typed: apply, leave the restart to you · Esc: back"
+            )
+        }
+        Some(FixStage::Running { log }) => {
+            lines.extend(log.iter().map(|l| Line::raw(l.clone())));
+            lines.push(Line::raw(format!("{} working…", theme.spinner(s.tick))));
+            "the fix is running; it is not interrupted midway".into()
+        }
+        Some(FixStage::Done { log, ok }) => {
+            lines.extend(log.iter().map(|l| Line::raw(l.clone())));
+            lines.push(Line::raw(""));
+            let verdict = if *ok {
+                Span::styled("done: applied and re-checked clean", theme.status(Status::Pass))
+            } else {
+                Span::styled("not clean: see the steps above", theme.status(Status::Fail))
+            };
+            lines.push(Line::from(verdict));
+            "Esc closes and runs every check again.".into()
+        }
+    };
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(footer, theme.accent())));
     f.render_widget(Clear, area);
     let p = Paragraph::new(Text::from(lines))
-        .block(Block::bordered().title(" fix preview ").border_style(theme.accent()))
-        .wrap(Wrap { trim: false });
+        .block(Block::bordered().title(" fix ").border_style(theme.accent()))
+        .wrap(Wrap { trim: false })
+        .scroll((s.detail_scroll, 0));
     f.render_widget(p, area);
 }
 
@@ -462,11 +489,53 @@ mod tests {
         insta::assert_snapshot!(draw(&s, 110, 30));
     }
 
+    const PLAN: &str = "WD204 (automatic, needs confirmation): add `module.wasm.image/variant` and `run.oci.handler` to the crun runtime's `pod_annotations`\n--- a/etc/containerd/config.toml\n+++ b/etc/containerd/config.toml\n@@ -3,3 +3,4 @@\n [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.crun]\n   runtime_type = \"io.containerd.runc.v2\"\n+  pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n   then restart `containerd`: `systemctl restart containerd` (systemd unit `containerd.service`), wait for containerd's socket and check that the runtimes it loaded equal the file; if not, restore the backup and restart again";
+
+    fn planned_fix() -> AppState {
+        let mut s = finished();
+        update(&mut s, Action::Fix);
+        update(
+            &mut s,
+            Action::FixPlanned(Ok(crate::ui::state::PlannedFix {
+                text: PLAN.into(),
+                manual: false,
+                noop: false,
+                restart_service: Some("containerd".into()),
+            })),
+        );
+        s
+    }
+
     #[test]
     fn fix_preview() {
         let mut s = finished();
         update(&mut s, Action::Fix);
-        insta::assert_snapshot!(draw(&s, 110, 30));
+        insta::assert_snapshot!("fix_planning", draw(&s, 110, 30));
+        insta::assert_snapshot!(draw(&planned_fix(), 110, 30));
+    }
+
+    #[test]
+    fn fix_confirm_and_done() {
+        let mut s = planned_fix();
+        update(&mut s, Action::Apply);
+        for c in "contai".chars() {
+            update(&mut s, Action::FilterInput(c));
+        }
+        insta::assert_snapshot!("fix_confirm", draw(&s, 110, 30));
+        for c in "nerd".chars() {
+            update(&mut s, Action::FilterInput(c));
+        }
+        update(&mut s, Action::FilterCommit);
+        for line in [
+            "changed `/etc/containerd/config.toml` (backup `/etc/containerd/config.toml.wasmdoctor-20261124T100000Z.bak`; `wasmdoctor undo` restores it)",
+            "restarting `containerd`: `systemctl restart containerd`",
+            "containerd is back and loaded the file: the 3 runtimes containerd `v1.7.24` has loaded match `/etc/containerd/config.toml`",
+            "WD204 now: pass: the crun runtime `crun` passes `module.wasm.image/variant` and `run.oci.handler` to crun",
+        ] {
+            update(&mut s, Action::FixProgress(line.into()));
+        }
+        update(&mut s, Action::FixDone { ok: true });
+        insta::assert_snapshot!("fix_done", draw(&s, 110, 30));
     }
 
     #[test]
@@ -489,12 +558,6 @@ mod tests {
     #[test]
     fn smallest_supported_terminal() {
         insta::assert_snapshot!(draw(&finished(), 80, 24));
-    }
-
-    #[test]
-    fn reflow_joins_paragraphs_only() {
-        let text = "one\ntwo\n\n- item\n  more\n\n    code line\n    code two\nafter";
-        assert_eq!(reflow(text), ["one two", "", "- item more", "", "    code line", "    code two", "after"]);
     }
 
     #[test]
