@@ -64,7 +64,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Some(Command::Undo) => {
             let host = collect::host::HostRoot::new(&g.host_root);
-            let set = fix::apply::undo(&host)?;
+            let opts = collect_options(&cli);
+            let set = fix::apply::undo(&host, &|objects| fix::cluster::revert(&opts, objects))?;
             for f in &set.files {
                 let line = match &f.backup {
                     Some(b) => format!("restored `{}` from `{b}` ({} applied at {})\n", f.path, set.check, set.at),
@@ -72,7 +73,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
                 };
                 write_stdout(&line)?;
             }
-            write_stdout("restart containerd (or the service that runs it) if the change had been loaded\n")?;
+            for o in &set.objects {
+                let shown = match &o.namespace {
+                    Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
+                    None => format!("{} {}", o.kind, o.name),
+                };
+                let what = if o.created { "deleted" } else { "removed wasmdoctor's fields from" };
+                write_stdout(&format!("{what} {shown} ({} applied at {})\n", set.check, set.at))?;
+            }
+            if !set.files.is_empty() {
+                write_stdout("restart containerd (or the service that runs it) if the change had been loaded\n")?;
+            }
             Ok(ExitStatus::Clean)
         }
         None if !g.json && ui::wanted() => {

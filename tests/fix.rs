@@ -566,6 +566,18 @@ fn wd301_creates_the_runtimeclass_by_server_side_apply() {
     let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD301", "--yes"]);
     assert!(r.stdout.contains("WD301: passes already"), "{}", r.stdout);
     assert_eq!(patches(&api).len(), before);
+    // Undo deletes the RuntimeClass wasmdoctor created; WD301 fails again.
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("deleted RuntimeClass crun (WD301 applied at"), "{}", r.stdout);
+    assert!(
+        api.requests().contains(&"DELETE /apis/node.k8s.io/v1/runtimeclasses/crun".to_string()),
+        "{:?}",
+        api.requests()
+    );
+    assert!(api.state.lock().unwrap().lists["/apis/node.k8s.io/v1/runtimeclasses"].is_empty());
+    let j = wd_cluster(root.path(), &api, "worker-crun", &["--json", "--only", "WD301"]).json();
+    assert_eq!(check(&j, "WD301")["status"], "fail");
 }
 
 /// Pods ask for RuntimeClass `crun`, which does not exist, and this node has a `crun` handler:
@@ -632,10 +644,26 @@ fn wd304_annotates_the_owning_deployment() {
         "{p:?}"
     );
     assert!(p.first().is_some_and(|x| x.ends_with("&dryRun=All")));
+    {
+        let st = api.state.lock().unwrap();
+        let d = &st.lists["/apis/apps/v1/deployments"][0];
+        assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["module.wasm.image/variant"], "compat-smart");
+        assert_eq!(
+            d["spec"]["template"]["spec"]["runtimeClassName"], "crun",
+            "the apply dropped a field it does not own"
+        );
+    }
+    // Undo: an apply without the field removes exactly what wasmdoctor set; the rest stays.
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("removed wasmdoctor's fields from Deployment shop/hello"), "{}", r.stdout);
     let st = api.state.lock().unwrap();
+    let (target, body) = st.patches.last().unwrap();
+    assert_eq!(target, "/apis/apps/v1/namespaces/shop/deployments/hello?fieldManager=wasmdoctor");
+    assert_eq!(body, r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"hello","namespace":"shop"}}"#);
     let d = &st.lists["/apis/apps/v1/deployments"][0];
-    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["module.wasm.image/variant"], "compat-smart");
-    assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun", "the apply dropped a field it does not own");
+    assert!(d["spec"]["template"]["metadata"]["annotations"].get("module.wasm.image/variant").is_none(), "{d}");
+    assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun");
 }
 
 /// A node with two Wasm handlers and no RuntimeClass; the server forbids (403) or conflicts (409)

@@ -20,6 +20,21 @@ pub struct ChangeSet {
     pub check: String,
     pub at: String,
     pub files: Vec<Changed>,
+    /// API objects written by server-side apply; `undo` deletes the ones it created and removes
+    /// the fields field manager `wasmdoctor` set on the others.
+    #[serde(default)]
+    pub objects: Vec<AppliedObject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedObject {
+    pub api_version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// It did not exist before.
+    pub created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +66,8 @@ pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet,
         writable(&on_disk, &e.path)?;
         targets.push(on_disk);
     }
-    let mut set = ChangeSet { check: plan.id.clone(), at: crate::collect::rfc3339(now), files: Vec::new() };
+    let mut set =
+        ChangeSet { check: plan.id.clone(), at: crate::collect::rfc3339(now), files: Vec::new(), objects: Vec::new() };
     for (e, on_disk) in edits.into_iter().zip(targets) {
         let result = if e.exists {
             let backup = format!("{}.wasmdoctor-{stamp}.bak", e.path);
@@ -103,12 +119,27 @@ pub fn restore(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
     Ok(())
 }
 
-/// Restore the last change set from its backups, byte for byte.
-pub fn undo(host: &HostRoot) -> Result<ChangeSet, FixError> {
+/// Journal a change set of API objects (files are journaled by `apply`).
+pub fn journal_objects(host: &HostRoot, set: ChangeSet) -> Result<(), FixError> {
+    let mut journal = read_journal(host)?;
+    journal.push(set);
+    write_journal(host, &journal)
+}
+
+/// Undo the last change set: files restored from their backups byte for byte, API objects
+/// reverted by `revert_objects` (which returns why it could not, if it could not). The set leaves
+/// the journal only when everything was undone.
+pub fn undo(
+    host: &HostRoot,
+    revert_objects: &dyn Fn(&[AppliedObject]) -> Result<(), String>,
+) -> Result<ChangeSet, FixError> {
     let mut journal = read_journal(host)?;
     let Some(last) = journal.pop() else {
         return Err(FixError::NothingToUndo(JOURNAL.into()));
     };
+    if !last.objects.is_empty() {
+        revert_objects(&last.objects).map_err(|message| FixError::Revert { message })?;
+    }
     restore(host, &last)?;
     write_journal(host, &journal)?;
     Ok(last)

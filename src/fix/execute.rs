@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::apply::{self, ChangeSet};
-use super::{ApiObject, Plan, restart};
+use super::apply::{self, AppliedObject, ChangeSet};
+use super::{Plan, restart};
 use crate::collect::{self, CollectOptions, host::HostRoot};
 use crate::engine;
 use crate::facts::{Fact, MissingKind};
@@ -70,7 +70,7 @@ impl<'a> Executor<'a> {
                 None => say(format!("created `{}` (`wasmdoctor undo` removes it)", f.path)),
             }
         }
-        if !plan.objects.is_empty() && !self.apply_objects(&plan.objects, say) {
+        if !plan.objects.is_empty() && !self.apply_objects(plan, say) {
             return failed;
         }
         let mut ok = true;
@@ -92,23 +92,64 @@ impl<'a> Executor<'a> {
         Outcome { ok: recheck.as_ref().is_some_and(|c| c.status == Status::Pass), recheck }
     }
 
-    /// Every object for real, after every dry-run succeeded; the first refusal stops the rest.
-    fn apply_objects(&self, objects: &[ApiObject], say: &mut dyn FnMut(String)) -> bool {
+    /// Every object for real, after every dry-run succeeded and each object's existence is known
+    /// (for `undo`); the first refusal stops the rest. What was applied is journaled.
+    fn apply_objects(&self, plan: &Plan, say: &mut dyn FnMut(String)) -> bool {
+        let objects = &plan.objects;
         let dry = super::cluster::server_apply(self.opts, objects, true);
         if let Some((o, Err(e))) = objects.iter().zip(&dry).find(|(_, r)| r.is_err()) {
             say(format!("not applied: the server refused the dry-run of {} ({e}); nothing was changed", o.shown()));
             return false;
         }
-        for (o, r) in objects.iter().zip(super::cluster::server_apply(self.opts, objects, false)) {
+        let mut existed = Vec::new();
+        for (o, r) in objects.iter().zip(super::cluster::exists(self.opts, objects)) {
             match r {
-                Ok(()) => say(format!("applied {} (field manager `wasmdoctor`)", o.shown())),
+                Ok(e) => existed.push(e),
                 Err(e) => {
-                    say(format!("applying {} failed: {e}", o.shown()));
+                    say(format!(
+                        "not applied: cannot read {} to record it for `undo` ({e}); nothing was changed",
+                        o.shown()
+                    ));
                     return false;
                 }
             }
         }
-        true
+        let mut set = ChangeSet {
+            check: plan.id.clone(),
+            at: crate::collect::rfc3339(SystemTime::now()),
+            files: Vec::new(),
+            objects: Vec::new(),
+        };
+        let mut ok = true;
+        for ((o, r), existed) in
+            objects.iter().zip(super::cluster::server_apply(self.opts, objects, false)).zip(existed)
+        {
+            match r {
+                Ok(()) => {
+                    say(format!("applied {} (field manager `wasmdoctor`)", o.shown()));
+                    set.objects.push(AppliedObject {
+                        api_version: o.api_version.clone(),
+                        kind: o.kind.clone(),
+                        plural: o.plural.clone(),
+                        namespace: o.namespace.clone(),
+                        name: o.name.clone(),
+                        created: !existed,
+                    });
+                }
+                Err(e) => {
+                    say(format!("applying {} failed: {e}", o.shown()));
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !set.objects.is_empty() {
+            match apply::journal_objects(&self.host, set) {
+                Ok(()) => say("`wasmdoctor undo` reverts it".into()),
+                Err(e) => say(format!("could not journal the change ({e}); `wasmdoctor undo` will not know it")),
+            }
+        }
+        ok
     }
 
     /// Restart, wait for containerd, compare what it loaded with the file (WD207). On any failure:

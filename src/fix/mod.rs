@@ -191,6 +191,8 @@ pub enum FixError {
     NotWritable { dir: String, reason: String },
     #[error("writing `{path}` failed ({source}); the original is in place")]
     Write { path: String, source: std::io::Error },
+    #[error("the API objects could not be reverted ({message}); the change stays in the journal")]
+    Revert { message: String },
     #[error("no change recorded in {0}: nothing to undo")]
     NothingToUndo(String),
     #[error("the journal {path} is unreadable: {message}")]

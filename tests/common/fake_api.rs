@@ -33,6 +33,11 @@ pub struct State {
     pub requests: Vec<String>,
     /// Each PATCH's target and body.
     pub patches: Vec<(String, String)>,
+    /// Whether KEDA's `keda.sh/v1alpha1` (ScaledObjects) is served.
+    pub keda: bool,
+    /// Leaf paths each object's apply by field manager `wasmdoctor` set (server-side apply's
+    /// ownership, enough for an apply without a field to remove it).
+    owned: HashMap<String, Vec<String>>,
     /// Serialized items per (collection, field selector), built on first use: pages are then
     /// copies of bytes, so the server is not what a benchmark measures.
     cache: HashMap<(String, String), Arc<Vec<Vec<u8>>>>,
@@ -52,6 +57,7 @@ pub fn collection(kind: &str) -> Option<(&'static str, &'static str)> {
         "Job" => ("/apis/batch/v1/jobs", "JobList"),
         "HorizontalPodAutoscaler" => ("/apis/autoscaling/v2/horizontalpodautoscalers", "HorizontalPodAutoscalerList"),
         "PodMetrics" => ("/apis/metrics.k8s.io/v1beta1/pods", "PodMetricsList"),
+        "ScaledObject" => ("/apis/keda.sh/v1alpha1/scaledobjects", "ScaledObjectList"),
         _ => return None,
     })
 }
@@ -214,8 +220,11 @@ async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io
         let mut words = request_line.split_whitespace();
         let method = words.next().unwrap_or("GET").to_string();
         let target = words.next().unwrap_or("/").to_string();
-        let (status, content_type, body, delay) =
-            if method == "PATCH" { respond_patch(&target, &body, &state) } else { respond(&target, &state) };
+        let (status, content_type, body, delay) = match method.as_str() {
+            "PATCH" => respond_patch(&target, &body, &state),
+            "DELETE" => respond_delete(&target, &state),
+            _ => respond(&target, &state),
+        };
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
@@ -308,22 +317,99 @@ fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Respon
     };
     let name = applied["metadata"]["name"].clone();
     let ns = applied["metadata"]["namespace"].clone();
+    let mut now_owned = Vec::new();
+    leaves(&applied, String::new(), &mut now_owned);
+    let before_owned = st.owned.get(path).cloned().unwrap_or_default();
     let list = st.lists.entry(collection_path.to_string()).or_default();
     let existing =
         list.iter().position(|o| o["metadata"]["name"] == name && (ns.is_null() || o["metadata"]["namespace"] == ns));
     let mut result = existing.map(|i| list[i].clone()).unwrap_or_else(|| json!({}));
+    if query.split('&').any(|p| p == "fieldManager=wasmdoctor") {
+        for gone in before_owned.iter().filter(|p| !now_owned.contains(p)) {
+            remove_pointer(&mut result, gone);
+        }
+    }
     merge(&mut result, &applied);
     if !dry_run {
         match existing {
             Some(i) => list[i] = result.clone(),
             None => list.push(result.clone()),
         }
+        st.owned.insert(path.to_string(), now_owned);
         if kind == "Deployment" {
             roll_out(&mut st, &result);
         }
         st.cache.clear();
     }
     (200, "application/json", result.to_string().into_bytes(), None)
+}
+
+/// `/apis/g/v/namespaces/ns/plural/name` → (`/apis/g/v/plural`, Some(ns), name); also the core
+/// `/api/v1/…` and cluster-scoped forms.
+fn object_location(path: &str) -> Option<(String, Option<String>, String)> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["apis", g, v, "namespaces", ns, plural, name] => {
+            Some((format!("/apis/{g}/{v}/{plural}"), Some(ns.to_string()), name.to_string()))
+        }
+        ["api", "v1", "namespaces", ns, plural, name] if *plural != "pods" || !name.is_empty() => {
+            Some((format!("/api/v1/{plural}"), Some(ns.to_string()), name.to_string()))
+        }
+        ["apis", g, v, plural, name] if *plural != "namespaces" => {
+            Some((format!("/apis/{g}/{v}/{plural}"), None, name.to_string()))
+        }
+        ["api", "v1", plural, name] if *plural != "namespaces" => {
+            Some((format!("/api/v1/{plural}"), None, name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn find_object(st: &State, collection: &str, ns: &Option<String>, name: &str) -> Option<usize> {
+    st.lists.get(collection)?.iter().position(|o| {
+        o["metadata"]["name"] == name && ns.as_ref().is_none_or(|n| o["metadata"]["namespace"] == n.as_str())
+    })
+}
+
+fn respond_delete(target: &str, state: &Arc<Mutex<State>>) -> Response {
+    let mut st = state.lock().unwrap();
+    st.requests.push(format!("DELETE {target}"));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let Some((collection, ns, name)) = object_location(path) else {
+        return (404, "application/json", status(404, "NotFound", "not an object path"), None);
+    };
+    let Some(i) = find_object(&st, &collection, &ns, &name) else {
+        return (404, "application/json", status(404, "NotFound", &format!("\"{name}\" not found")), None);
+    };
+    if !query.split('&').any(|p| p == "dryRun=All") {
+        st.lists.get_mut(&collection).map(|l| l.remove(i));
+        st.owned.remove(path);
+        st.cache.clear();
+    }
+    (200, "application/json", status(200, "Success", "deleted"), None)
+}
+
+/// Leaf paths of an apply body, as JSON pointers (identity fields left out).
+fn leaves(v: &Value, prefix: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                let p = format!("{prefix}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if !matches!(p.as_str(), "/apiVersion" | "/kind" | "/metadata/name" | "/metadata/namespace") {
+                    leaves(x, p, out);
+                }
+            }
+        }
+        _ => out.push(prefix),
+    }
+}
+
+fn remove_pointer(v: &mut Value, pointer: &str) {
+    if let Some((parent, key)) = pointer.rsplit_once('/')
+        && let Some(Value::Object(m)) = v.pointer_mut(parent)
+    {
+        m.remove(&key.replace("~1", "/").replace("~0", "~"));
+    }
 }
 
 /// What the Deployment controller would do, at once: the pods of its ReplicaSets get the pod
@@ -425,7 +511,29 @@ fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         _ => {}
     }
     if let ["apis", group, version] = path.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+        if *group == "keda.sh" {
+            if !st.keda {
+                return (
+                    404,
+                    "application/json",
+                    status(404, "NotFound", "the server could not find the requested resource"),
+                    delay,
+                );
+            }
+            return json(
+                json!({"kind": "APIResourceList", "groupVersion": "keda.sh/v1alpha1", "resources": [{"name": "scaledobjects", "singularName": "scaledobject", "namespaced": true, "kind": "ScaledObject", "verbs": ["get", "list", "patch", "delete"]}]}),
+            );
+        }
         return json(json!({"kind": "APIResourceList", "groupVersion": format!("{group}/{version}"), "resources": []}));
+    }
+    if let Some((collection, ns, name)) = object_location(path)
+        && !path.ends_with("/log")
+        && st.lists.contains_key(&collection)
+    {
+        return match find_object(&st, &collection, &ns, &name) {
+            Some(i) => json(st.lists[&collection][i].clone()),
+            None => (404, "application/json", status(404, "NotFound", &format!("\"{name}\" not found")), delay),
+        };
     }
     // Pod logs: /api/v1/namespaces/{ns}/pods/{name}/log
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
