@@ -135,8 +135,12 @@ fn plan_apply_recheck_idempotent_undo() {
     assert!(r.stdout.contains("WD204 (automatic)"), "{}", r.stdout);
     assert!(r.stdout.contains("then restart containerd on the node (`systemctl restart containerd`)"), "{}", r.stdout);
     assert!(r.stdout.contains("+++ b/etc/containerd/config.toml"), "{}", r.stdout);
+    // The new key is indented as its siblings are.
+    let sibling = original.lines().find(|l| l.trim_start().starts_with("runtime_type")).unwrap();
+    let indent = &sibling[..sibling.len() - sibling.trim_start().len()];
     assert!(
-        r.stdout.contains("+pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"),
+        r.stdout
+            .contains(&format!("\n+{indent}pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n")),
         "{}",
         r.stdout
     );
@@ -155,7 +159,7 @@ fn plan_apply_recheck_idempotent_undo() {
     assert!(r.stdout.contains("WD204 now: pass"), "{}", r.stdout);
     let changed = config(root.path());
     let added: Vec<&str> = changed.lines().filter(|l| !original.lines().any(|o| o == *l)).collect();
-    assert_eq!(added, ["pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"]);
+    assert_eq!(added, [format!("{indent}pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]")]);
     let removed: Vec<&str> = original.lines().filter(|l| !changed.lines().any(|c| c == *l)).collect();
     assert!(removed.is_empty(), "{removed:?}");
     let mode = std::fs::metadata(root.path().join("etc/containerd/config.toml")).unwrap().permissions().mode() & 0o777;

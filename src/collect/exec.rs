@@ -27,9 +27,24 @@ pub enum ExecError {
 /// Output is capped so that a binary printing forever cannot exhaust memory.
 const MAX_OUTPUT: u64 = 64 * 1024;
 
+/// What happens to processes a command leaves behind in its process group when it exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// Killed (a `--version` has no business leaving anything running).
+    Kill,
+    /// Left running: a restart command may start the daemon itself, as an init script does. Their
+    /// hold on our pipes is not waited for beyond a moment.
+    Keep,
+}
+
 /// Run `program args…` with a timeout. The child gets its own process group, so a hung
 /// wrapper script and everything it started are killed together.
 pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, ExecError> {
+    run_with(program, args, timeout, Leftovers::Kill)
+}
+
+/// `run`, choosing what happens to what the command leaves behind once it exited on its own.
+pub fn run_with(program: &Path, args: &[&str], timeout: Duration, leftovers: Leftovers) -> Result<Output, ExecError> {
     let shown = format!("{} {}", program.display(), args.join(" "));
     let shown = shown.trim_end().to_string();
     let mut child = spawn(program, args).map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
@@ -54,8 +69,14 @@ pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, E
         return Err(ExecError::Timeout(shown, timeout));
     };
     // The direct child has exited; anything it left behind in its group must not hold our pipes.
-    kill_group(child.id());
-    let [out, err] = readers.map(|r| r.and_then(|h| h.join().ok()).unwrap_or_default());
+    let wait = match leftovers {
+        Leftovers::Kill => {
+            kill_group(child.id());
+            Duration::from_secs(5)
+        }
+        Leftovers::Keep => Duration::from_secs(1),
+    };
+    let [out, err] = readers.map(|r| r.and_then(|rx| rx.recv_timeout(wait).ok()).unwrap_or_default());
     use std::os::unix::process::ExitStatusExt;
     if let Some(sig) = status.signal() {
         return Err(ExecError::Signal(shown, sig));
@@ -86,12 +107,15 @@ fn spawn(program: &Path, args: &[&str]) -> std::io::Result<std::process::Child> 
     }
 }
 
-fn read_capped(stream: Box<dyn Read + Send>) -> std::thread::JoinHandle<String> {
+/// Read a pipe to its end (or the cap) on a thread; the text arrives on the channel.
+fn read_capped(stream: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = stream.take(MAX_OUTPUT).read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+    });
+    rx
 }
 
 fn kill_group(pid: u32) {
@@ -142,6 +166,23 @@ mod tests {
         let e = run(&p, &["--version"], Duration::from_millis(200)).unwrap_err();
         assert!(matches!(e, ExecError::Timeout(..)), "{e}");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_daemon_started_by_a_restart_command_keeps_running() {
+        let d = tempfile::tempdir().unwrap();
+        let pidfile = d.path().join("pid");
+        let p = script(d.path(), "restart", &format!("sleep 30 & echo $! > {}; echo started", pidfile.display()));
+        let o = run_with(&p, &[], Duration::from_secs(5), Leftovers::Keep).unwrap();
+        assert_eq!(o.code, Some(0));
+        let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        // SAFETY: probing, then stopping, the sleep this test started.
+        unsafe {
+            assert_eq!(libc::kill(pid, 0), 0, "the daemon was killed with the command's group");
+            libc::kill(pid, libc::SIGKILL);
+        }
+        let o = run(&p, &[], Duration::from_secs(5)).unwrap();
+        assert_eq!(o.stdout, "started\n");
     }
 
     #[test]

@@ -17,6 +17,19 @@ fn runtime_mut<'a>(doc: &'a mut DocumentMut, plugin_id: &str, name: &str) -> Res
         .ok_or_else(|| format!("no runtime table `{name}` under `{plugin_id}`"))
 }
 
+/// Give a key just inserted the indentation its siblings are written with.
+fn indent_like_siblings(table: &mut dyn TableLike, new_key: &str) {
+    let indent = table
+        .iter()
+        .filter(|(k, _)| *k != new_key)
+        .find_map(|(k, _)| table.key(k).and_then(|key| key.leaf_decor().prefix()).and_then(|p| p.as_str()))
+        .filter(|p| p.chars().all(|c| c == ' ' || c == '\t'))
+        .map(String::from);
+    if let (Some(indent), Some(mut key)) = (indent, table.key_mut(new_key)) {
+        key.leaf_decor_mut().set_prefix(indent);
+    }
+}
+
 /// Make runtime `name`'s `pod_annotations` under `plugin_id` contain every `wanted` entry.
 pub fn add_pod_annotations(text: &str, plugin_id: &str, name: &str, wanted: &[&str]) -> Result<String, String> {
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
@@ -33,6 +46,7 @@ pub fn add_pod_annotations(text: &str, plugin_id: &str, name: &str, wanted: &[&s
         None => {
             let a: Array = wanted.iter().copied().collect();
             runtime.insert("pod_annotations", Item::Value(Value::Array(a)));
+            indent_like_siblings(runtime, "pod_annotations");
         }
     }
     Ok(doc.to_string())
@@ -54,6 +68,7 @@ pub fn set_systemd_cgroup(text: &str, plugin_id: &str, name: &str, on: bool) -> 
                 }
                 _ => {
                     options.insert("SystemdCgroup", toml_edit::value(on));
+                    indent_like_siblings(options, "SystemdCgroup");
                 }
             }
         }
@@ -62,6 +77,7 @@ pub fn set_systemd_cgroup(text: &str, plugin_id: &str, name: &str, on: bool) -> 
             options.set_dotted(true);
             options.insert("SystemdCgroup", Value::from(on));
             runtime.insert("options", Item::Value(Value::InlineTable(options)));
+            indent_like_siblings(runtime, "options");
         }
     }
     Ok(doc.to_string())
@@ -239,7 +255,7 @@ mod tests {
         let out = add_pod_annotations(text, "io.containerd.grpc.v1.cri", "crun", WANTED).unwrap();
         assert!(out.starts_with("# my config\nversion = 2\n"), "{out}");
         assert!(out.contains("runtime_type = \"io.containerd.runc.v2\" # the runc shim\n"), "{out}");
-        assert!(out.contains("pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"), "{out}");
+        assert!(out.contains("\n  pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n"), "{out}");
         assert_eq!(add_pod_annotations(&out, "io.containerd.grpc.v1.cri", "crun", WANTED).unwrap(), out, "idempotent");
         let partial = text.replace("  runtime_type", "  pod_annotations = [\"run.oci.handler\"]\n  runtime_type");
         let out = add_pod_annotations(&partial, "io.containerd.grpc.v1.cri", "crun", WANTED).unwrap();
