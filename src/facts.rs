@@ -524,6 +524,9 @@ pub struct ClusterFacts {
     pub pod_metrics: Fact<Vec<PodMetricsInfo>>,
     /// Logs of Wasm pods' running containers (bounded by `limitBytes`/`tailLines`).
     pub logs: Vec<ContainerLog>,
+    /// Whether KEDA's `keda.sh/v1alpha1` ScaledObject API is served; `None` when unknown.
+    #[serde(default)]
+    pub keda: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -601,6 +604,10 @@ pub struct HpaInfo {
     pub namespace: String,
     pub name: String,
     pub target: ObjectRef,
+    #[serde(default)]
+    pub min_replicas: Option<i32>,
+    #[serde(default)]
+    pub max_replicas: Option<i32>,
     /// `Resource cpu`, `ContainerResource memory`, `Pods requests_per_second`, `External …`.
     pub metrics: Vec<HpaMetric>,
     pub conditions: Vec<Condition>,

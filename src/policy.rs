@@ -24,6 +24,8 @@ pub struct Policy {
     #[serde(default)]
     pub restart: Option<Restart>,
     #[serde(default)]
+    pub keda: Option<Keda>,
+    #[serde(default)]
     pub keys: BTreeMap<String, String>,
 }
 
@@ -56,6 +58,16 @@ pub struct Suppression {
 #[serde(deny_unknown_fields)]
 pub struct Restart {
     pub command: Vec<String>,
+}
+
+/// The trigger of the KEDA `ScaledObject` that WD307's fix writes: a Prometheus query the Wasm
+/// workload's own metrics answer. `{namespace}` and `{name}` in `query` become the HPA target's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keda {
+    pub prometheus: String,
+    pub query: String,
+    pub threshold: String,
 }
 
 /// A policy file that cannot be used; the message carries `file:line:col`.

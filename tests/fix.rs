@@ -700,3 +700,75 @@ fn cluster_refusals_write_nothing() {
         assert!(api.state.lock().unwrap().lists.get("/apis/node.k8s.io/v1/runtimeclasses").is_none_or(Vec::is_empty));
     }
 }
+
+/// An HPA scales a crun-route Deployment on CPU and cannot get it. Without KEDA the ScaledObject
+/// is printed, never sent; with KEDA served and the trigger named in the policy it is applied (KEDA
+/// takes the HPA over), WD307 passes, and `undo` deletes it.
+#[test]
+fn wd307_keda_scaledobject_only_where_keda_is_served() {
+    let root = copy_fixture("healthy-crun");
+    let mut s = State::default();
+    s.add(fake_api::node("worker-crun", &[]));
+    s.add(serde_json::json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "crun"}, "handler": "crun"}));
+    s.add(fake_api::deployment(
+        "demo",
+        "web",
+        Some("crun"),
+        &[("module.wasm.image/variant", "compat-smart")],
+        "ghcr.io/example/web:v1",
+    ));
+    s.add(fake_api::hpa(
+        "demo",
+        "web",
+        "web",
+        serde_json::json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}]),
+        serde_json::json!([{"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"}]),
+    ));
+    let api = FakeApi::start(s);
+    // KEDA not served: the object is printed, nothing is sent.
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD307", "--yes"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("WD307 (manual only): a KEDA ScaledObject takes over HPA `demo/web`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("KEDA's ScaledObject API (keda.sh/v1alpha1) is not served on this cluster"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\"scaledobject.keda.sh/transfer-hpa-ownership\": \"true\""), "{}", r.stdout);
+    assert!(patches(&api).is_empty());
+    // KEDA served, the trigger in the policy: applied.
+    api.state.lock().unwrap().keda = true;
+    let policy = root.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[keda]\nprometheus = \"http://prometheus.monitoring.svc:9090\"\nquery = 'sum(rate(http_requests_total{namespace=\"{namespace}\",pod=~\"{name}-.*\"}[2m]))'\nthreshold = \"50\"\n",
+    )
+    .unwrap();
+    let r = wd_cluster(
+        root.path(),
+        &api,
+        "worker-crun",
+        &["--config", policy.to_str().unwrap(), "fix", "WD307", "--dry-run"],
+    );
+    insta::assert_snapshot!("wd307_scaledobject_plan", plan_text(&r));
+    let r =
+        wd_cluster(root.path(), &api, "worker-crun", &["--config", policy.to_str().unwrap(), "fix", "WD307", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("applied ScaledObject demo/web (field manager `wasmdoctor`)"), "{}", r.stdout);
+    assert!(r.stdout.contains("WD307 now: pass"), "{}", r.stdout);
+    let p = patches(&api);
+    assert_eq!(
+        p.first().map(String::as_str),
+        Some("PATCH /apis/keda.sh/v1alpha1/namespaces/demo/scaledobjects/web?fieldManager=wasmdoctor&dryRun=All")
+    );
+    let body: serde_json::Value = serde_json::from_str(&api.state.lock().unwrap().patches.last().unwrap().1).unwrap();
+    assert_eq!(
+        body["spec"]["triggers"][0]["metadata"]["query"],
+        "sum(rate(http_requests_total{namespace=\"demo\",pod=~\"web-.*\"}[2m]))"
+    );
+    assert_eq!(body["spec"]["maxReplicaCount"], 10);
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("deleted ScaledObject demo/web"), "{}", r.stdout);
+    assert!(api.state.lock().unwrap().lists["/apis/keda.sh/v1alpha1/scaledobjects"].is_empty());
+}

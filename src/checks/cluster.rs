@@ -1029,6 +1029,7 @@ mod check_tests {
         rcs: Vec<RuntimeClassInfo>,
     ) -> ClusterFacts {
         ClusterFacts {
+            keda: None,
             context: Some("test".into()),
             server: Some("https://127.0.0.1:6443".into()),
             runtime_classes: Fact::Collected(rcs),
@@ -1130,6 +1131,8 @@ mod check_tests {
             namespace: "demo".into(),
             name: "web".into(),
             target: ObjectRef { kind: "Deployment".into(), namespace: Some("demo".into()), name: "web".into() },
+            min_replicas: Some(1),
+            max_replicas: Some(5),
             metrics: vec![HpaMetric { kind: "Resource".into(), name: Some("cpu".into()) }],
             conditions: vec![Condition {
                 kind: "ScalingActive".into(),

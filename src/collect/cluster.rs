@@ -94,6 +94,7 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
             PodMetricsItem::into_info
         ),
     );
+    let keda = keda_served(&client, deadline).await;
     let logs = match (&pods, &runtime_classes) {
         (Fact::Collected(p), rcs) => {
             fetch_logs(&client, p, rcs.collected().map(Vec::as_slice).unwrap_or(&[]), deadline).await
@@ -111,7 +112,17 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
         hpas,
         pod_metrics,
         logs,
+        keda,
     })
+}
+
+/// Whether KEDA's `ScaledObject` API is served (`None` when the server did not say).
+async fn keda_served(client: &kube::Client, deadline: Instant) -> Option<bool> {
+    match tokio::time::timeout_at(deadline, client.request_text(get("/apis/keda.sh/v1alpha1"))).await {
+        Ok(Ok(text)) => Some(text.contains("\"scaledobjects\"")),
+        Ok(Err(kube::Error::Api(s))) if s.code == 404 => Some(false),
+        _ => None,
+    }
 }
 
 /// Build the client from `--kubeconfig`/`--context`, `$KUBECONFIG`, `~/.kube/config`, else the
@@ -646,6 +657,10 @@ struct HpaSpec {
     #[serde(default)]
     scale_target_ref: Involved,
     #[serde(default)]
+    min_replicas: Option<i32>,
+    #[serde(default)]
+    max_replicas: Option<i32>,
+    #[serde(default)]
     metrics: Vec<MetricSpec>,
 }
 
@@ -739,6 +754,8 @@ impl HpaItem {
             },
             namespace,
             name: self.metadata.name,
+            min_replicas: self.spec.min_replicas,
+            max_replicas: self.spec.max_replicas,
             metrics: self.spec.metrics.iter().map(|m| HpaMetric { kind: m.kind.clone(), name: m.name() }).collect(),
             conditions: self
                 .status

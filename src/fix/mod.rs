@@ -15,7 +15,8 @@ use crate::policy::Policy;
 use restart::RestartStep;
 
 /// Checks whose fix wasmdoctor plans and carries out (when the facts allow it).
-pub const AUTOMATIC: &[&str] = &["WD202", "WD203", "WD204", "WD205", "WD207", "WD208", "WD301", "WD303", "WD304"];
+pub const AUTOMATIC: &[&str] =
+    &["WD202", "WD203", "WD204", "WD205", "WD207", "WD208", "WD301", "WD303", "WD304", "WD307"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applicability {
@@ -224,6 +225,7 @@ pub fn plan(id: &str, input: &PlanInput) -> Result<Plan, FixError> {
         "WD208" => node::systemd_cgroup(input)?,
         "WD301" | "WD303" => cluster::runtime_classes(check.id, input),
         "WD304" => cluster::annotate_owners(input),
+        "WD307" => cluster::scaled_objects(input),
         _ => None,
     };
     if let Some(p) = planned {

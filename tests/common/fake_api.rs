@@ -339,6 +339,9 @@ fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Respon
         if kind == "Deployment" {
             roll_out(&mut st, &result);
         }
+        if kind == "ScaledObject" {
+            keda_takes_over(&mut st, &result);
+        }
         st.cache.clear();
     }
     (200, "application/json", result.to_string().into_bytes(), None)
@@ -435,6 +438,23 @@ fn roll_out(st: &mut State, deployment: &Value) {
     for p in st.lists.entry("/api/v1/pods".into()).or_default() {
         if sets.iter().any(|rs| owned_by(p, "ReplicaSet", rs)) {
             merge(&mut p["metadata"]["annotations"], &annotations);
+        }
+    }
+}
+
+/// What KEDA's operator would do with a ScaledObject that transfers an HPA's ownership: the HPA
+/// now scales on the trigger's External metric, and is active.
+fn keda_takes_over(st: &mut State, so: &Value) {
+    if so["metadata"]["annotations"]["scaledobject.keda.sh/transfer-hpa-ownership"] != "true" {
+        return;
+    }
+    let ns = so["metadata"]["namespace"].clone();
+    let name = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"].clone();
+    for h in st.lists.entry("/apis/autoscaling/v2/horizontalpodautoscalers".into()).or_default() {
+        if h["metadata"]["namespace"] == ns && h["metadata"]["name"] == name {
+            h["spec"]["metrics"] = json!([{"type": "External", "external": {"metric": {"name": "s0-prometheus"}, "target": {"type": "AverageValue", "averageValue": "50"}}}]);
+            h["status"]["conditions"] =
+                json!([{"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"}]);
         }
     }
 }
