@@ -43,7 +43,13 @@ pub fn evaluate_check(c: &Check, facts: &Facts, policy: &Policy, today: &str) ->
         outcome.message = format!("suppressed: {} (was {}: {})", s.reason, outcome.status.as_str(), outcome.message);
         outcome.status = Status::Skip;
     }
-    let fix = if matches!(outcome.status, Status::Pass | Status::Skip) { None } else { outcome.fix };
+    let mut fix = if matches!(outcome.status, Status::Pass | Status::Skip) { None } else { outcome.fix };
+    // Checks wasmdoctor can plan a fix for name the command; its plan says when the facts leave
+    // only manual steps (nothing installed to route to, a regenerated file, …).
+    if let Some(f) = fix.as_mut().filter(|_| crate::fix::AUTOMATIC.contains(&c.id)) {
+        f.automatic = true;
+        f.command = Some(format!("wasmdoctor fix {}", c.id));
+    }
     CheckResult {
         id: c.id.to_string(),
         slug: c.slug.to_string(),

@@ -140,7 +140,7 @@ fn fix_applied_from_the_tui() {
     t.keys(&["f"]);
     let s = t.wait_for("the plan", |s| s.contains("a: apply this plan"));
     assert!(s.contains("+++ b/etc/containerd/config.toml"), "{s}");
-    assert!(s.contains("+pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"), "{s}");
+    assert!(s.contains("+      pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"), "{s}");
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original, "planning changed the file");
     t.keys(&["a"]);
     let s = t.wait_for("the fix to finish", |s| s.contains("Esc closes and runs every check again"));
