@@ -185,6 +185,7 @@ fn plan_apply_recheck_idempotent_undo() {
     let r = wd(root.path(), &["undo"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("nothing to undo"), "{}", r.stderr);
+    plan_apply_recheck_undo(root.path(), "WD204", "wd204_docs_config");
 }
 
 fn test_plan(original: &str) -> wasmdoctor::fix::Plan {
@@ -347,12 +348,13 @@ fn wd208_sets_systemd_cgroup_to_the_kubelets_driver() {
     assert_eq!(check(&before, "WD208")["status"], "fail");
     let r = wd(root.path(), &["fix", "WD208", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("+options.SystemdCgroup = true"), "{}", r.stdout);
+    assert!(r.stdout.contains("+   options.SystemdCgroup = true"), "{}", r.stdout);
     assert!(r.stdout.contains("WD208 now: pass"), "{}", r.stdout);
     let changed = std::fs::read_to_string(&cfg).unwrap();
-    assert_eq!(changed, format!("{original}options.SystemdCgroup = true\n"));
+    assert_eq!(changed, format!("{original}   options.SystemdCgroup = true\n"), "indented as `runtime_type`");
     assert_eq!(wd(root.path(), &["undo"]).code, 0);
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original);
+    plan_apply_recheck_undo(root.path(), "WD208", "wd208_runwasi_config");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,6 +643,10 @@ fn wd304_annotates_the_owning_deployment() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("applied Deployment shop/hello"), "{}", r.stdout);
     assert!(r.stdout.contains("WD304 now: pass"), "{}", r.stdout);
+    let sent = patches(&api).len();
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD304", "--yes"]);
+    assert!(r.stdout.contains("WD304: passes already"), "{}", r.stdout);
+    assert_eq!(patches(&api).len(), sent, "a second run sent a request");
     let p = patches(&api);
     assert!(
         p.iter()

@@ -17,15 +17,19 @@ fn runtime_mut<'a>(doc: &'a mut DocumentMut, plugin_id: &str, name: &str) -> Res
         .ok_or_else(|| format!("no runtime table `{name}` under `{plugin_id}`"))
 }
 
-/// Give a key just inserted the indentation its siblings are written with.
-fn indent_like_siblings(table: &mut dyn TableLike, new_key: &str) {
-    let indent = table
+/// The indentation the table's keys are written with (spaces or tabs only).
+fn sibling_indent(table: &dyn TableLike, except: &str) -> Option<String> {
+    table
         .iter()
-        .filter(|(k, _)| *k != new_key)
+        .filter(|(k, _)| *k != except)
         .find_map(|(k, _)| table.key(k).and_then(|key| key.leaf_decor().prefix()).and_then(|p| p.as_str()))
         .filter(|p| p.chars().all(|c| c == ' ' || c == '\t'))
-        .map(String::from);
-    if let (Some(indent), Some(mut key)) = (indent, table.key_mut(new_key)) {
+        .map(String::from)
+}
+
+/// Give a key just inserted the indentation its siblings are written with.
+fn indent_like_siblings(table: &mut dyn TableLike, new_key: &str) {
+    if let (Some(indent), Some(mut key)) = (sibling_indent(table, new_key), table.key_mut(new_key)) {
         key.leaf_decor_mut().set_prefix(indent);
     }
 }
@@ -73,11 +77,15 @@ pub fn set_systemd_cgroup(text: &str, plugin_id: &str, name: &str, on: bool) -> 
             }
         }
         None => {
+            let indent = sibling_indent(runtime, "options");
             let mut options = InlineTable::new();
             options.set_dotted(true);
             options.insert("SystemdCgroup", Value::from(on));
+            // toml_edit writes a dotted line with its leaf key's prefix in front of the whole path.
+            if let (Some(indent), Some(mut key)) = (indent, options.key_mut("SystemdCgroup")) {
+                key.leaf_decor_mut().set_prefix(indent);
+            }
             runtime.insert("options", Item::Value(Value::InlineTable(options)));
-            indent_like_siblings(runtime, "options");
         }
     }
     Ok(doc.to_string())
@@ -268,7 +276,7 @@ mod tests {
         let p = "io.containerd.grpc.v1.cri";
         let bare = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]\n  runtime_type = \"io.containerd.wasmedge.v1\"\n";
         let out = set_systemd_cgroup(bare, p, "wasmedge", true).unwrap();
-        assert_eq!(out, format!("{bare}options.SystemdCgroup = true\n"));
+        assert_eq!(out, format!("{bare}  options.SystemdCgroup = true\n"));
         let with = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge.options]\n  SystemdCgroup = false # was\n";
         let out = set_systemd_cgroup(with, p, "wasmedge", true).unwrap();
         assert_eq!(out, with.replace("false", "true"));
