@@ -207,6 +207,11 @@ until = "2027-01-31"
 [restart]
 command = ["rc-service", "containerd", "restart"]
 
+[keda]
+prometheus = "http://prometheus.monitoring.svc:9090"
+query = 'sum(rate(http_requests_total{namespace="{namespace}",pod=~"{name}-.*"}[2m]))'
+threshold = "50"
+
 [keys]
 quit = "q"
 "#;
@@ -215,6 +220,10 @@ quit = "q"
         assert!(p.suppression_for("WD204", Some("worker-1"), &[], "2026-11-24").is_some());
         assert!(p.suppression_for("WD204", Some("worker-2"), &[], "2026-11-24").is_none());
         assert!(p.suppression_for("WD204", Some("worker-1"), &[], "2027-02-01").is_none());
+        assert_eq!(p.restart.map(|r| r.command.len()), Some(3));
+        assert_eq!(p.keda.map(|k| k.threshold), Some("50".to_string()));
+        let e = Policy::parse("p.toml", "[keda]\nprometheus = \"http://p:9090\"\n").unwrap_err();
+        assert!(e.message.contains("query"), "a [keda] without its query: {e}");
     }
 
     #[test]
