@@ -182,21 +182,8 @@ fn new_inside_root(host: &HostRoot, node_path: &str) -> Result<PathBuf, FixError
 
 /// Create `path` (and missing parent directories) through a temp file and rename; mode 0644.
 fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.wasmdoctor-tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("/")))?;
+    write_atomically(path, bytes, None)
 }
 
 /// The file on our filesystem; refused when a symlink leads it outside the host root.
@@ -210,9 +197,15 @@ fn inside_root(host: &HostRoot, node_path: &str) -> Result<PathBuf, FixError> {
     Ok(real)
 }
 
-/// Write a temp file beside `path` with its mode and owner, flush it, and rename it over `path`.
+/// Replace `path` through a temp file and rename, keeping its mode and owner.
 fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let meta = std::fs::metadata(path)?;
+    write_atomically(path, bytes, Some(&meta))
+}
+
+/// Write a temp file beside `path`, flush it, give it `like`'s mode and owner (else 0644), and
+/// rename it over `path`; the temp file is removed on failure.
+fn write_atomically(path: &Path, bytes: &[u8], like: Option<&std::fs::Metadata>) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.wasmdoctor-tmp-{}", std::process::id()));
@@ -220,8 +213,13 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::set_permissions(&tmp, meta.permissions())?;
-        std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()))?;
+        match like {
+            Some(meta) => {
+                std::fs::set_permissions(&tmp, meta.permissions())?;
+                std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()))?;
+            }
+            None => std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))?,
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
