@@ -180,10 +180,16 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
         ids.iter().map(|i| i.to_ascii_uppercase()).collect()
     };
     let host = collect::host::HostRoot::new(&g.host_root);
-    let read = |p: &str| host.read_to_string(p);
+    // Each plan is made on top of the ones approved before it: their edits are what it reads.
+    let approved_edits: std::cell::RefCell<Vec<fix::FileEdit>> = std::cell::RefCell::new(Vec::new());
+    let read = |p: &str| match approved_edits.borrow().iter().rev().find(|e| e.path == p) {
+        Some(e) => Ok(e.after.clone()),
+        None => host.read_to_string(p),
+    };
     let input = fix::PlanInput { facts: &facts, policy: &policy, host_is_root: host.is_live(), read: &read };
     let interactive = std::io::stdin().is_terminal();
     let mut all_fixed = true;
+    let mut approved: Vec<fix::Plan> = Vec::new();
     for id in &wanted {
         let status = report.checks.iter().find(|c| &c.id == id).map(|c| c.status);
         if status == Some(report::Status::Pass) {
@@ -212,7 +218,6 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
             write_stdout("--dry-run: nothing was changed\n")?;
             continue;
         }
-        let mut approval = fix::execute::Approval { restart: !mode.no_restart };
         if !mode.yes {
             if !interactive {
                 write_stdout("not applied: no terminal to confirm on; run again with --yes to apply the plan shown\n")?;
@@ -223,14 +228,23 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
                 all_fixed = false;
                 continue;
             }
-            if let Some(step) = plan.restart.as_ref().filter(|_| approval.restart) {
-                approval.restart = ask(&format!("restart `{}` now (`{}`)?", step.service, step.shown()))?;
-            }
         }
-        let mut say = |line: String| {
-            let _ = write_stdout(&format!("{line}\n"));
-        };
-        let outcome = executor.execute(&plan, approval, &mut say);
+        approved_edits.borrow_mut().extend(plan.edits.iter().cloned());
+        approved.push(plan);
+    }
+    if approved.is_empty() {
+        return Ok(if all_fixed { ExitStatus::Clean } else { ExitStatus::Findings });
+    }
+    // One restart for all the approved edits.
+    let mut approval = fix::execute::Approval { restart: !mode.no_restart };
+    if let Some(step) = approved.iter().find_map(|p| p.restart.as_ref()).filter(|_| approval.restart && !mode.yes) {
+        approval.restart = ask(&format!("restart `{}` now (`{}`)?", step.service, step.shown()))?;
+    }
+    let mut say = |line: String| {
+        let _ = write_stdout(&format!("{line}\n"));
+    };
+    let plans: Vec<&fix::Plan> = approved.iter().collect();
+    for outcome in executor.execute_all(&plans, approval, &mut say) {
         all_fixed &= outcome.ok;
     }
     Ok(if all_fixed { ExitStatus::Clean } else { ExitStatus::Findings })

@@ -345,6 +345,40 @@ fn a_restart_that_does_not_load_the_edit_rolls_back() {
     assert!(r.stdout.contains("containerd is back on the restored config (pass:"), "{}", r.stdout);
     assert_eq!(std::fs::read_to_string(c.config()).unwrap(), original);
     assert_eq!(check(&report(&c), "WD207")["status"], "pass");
+    let r = c.wasmdoctor(&["undo"]);
+    assert_eq!(r.code, 2, "a rolled-back change is not in the journal: {}", r.stdout);
+    assert!(r.stderr.contains("nothing to undo"), "{}", r.stderr);
+}
+
+/// Two fixes of the same file in one run: planned one on top of the other, applied in order, one
+/// restart for both, CRI Status shows both; `undo` twice restores the original.
+#[test]
+fn two_fixes_one_restart() {
+    let runtimes =
+        WASM_RUNTIMES.replace("    pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]\n", "");
+    let c = Containerd::start(&runtimes);
+    std::fs::create_dir_all(c.path("var/lib/kubelet")).unwrap();
+    std::fs::write(
+        c.path("var/lib/kubelet/config.yaml"),
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\n",
+    )
+    .unwrap();
+    let original = std::fs::read_to_string(c.config()).unwrap();
+    let script = c.restart_script();
+    let policy = c.policy(&[script.to_str().unwrap()]);
+    let r = c.wasmdoctor(&["--no-cluster", "--config", policy.to_str().unwrap(), "fix", "WD204", "WD208", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}\n{}", r.stdout, r.stderr, c.log());
+    assert_eq!(r.stdout.matches("restarting `containerd`").count(), 1, "{}", r.stdout);
+    assert!(r.stdout.contains("WD204 now: pass") && r.stdout.contains("WD208 now: pass"), "{}", r.stdout);
+    let facts = c.facts();
+    let runtimes = facts["containerd"]["collected"]["cri"]["collected"]["runtimes"].as_array().unwrap().clone();
+    let by_name =
+        |n: &str| runtimes.iter().find(|r| r["name"] == n).unwrap_or_else(|| panic!("{n}: {runtimes:?}")).clone();
+    assert_eq!(by_name("crun")["pod_annotations"], serde_json::json!(["module.wasm.image/variant", "run.oci.handler"]));
+    assert_eq!(by_name("wasmedge")["systemd_cgroup"], true, "{}", by_name("wasmedge"));
+    assert_eq!(c.wasmdoctor(&["undo"]).code, 0);
+    assert_eq!(c.wasmdoctor(&["undo"]).code, 0);
+    assert_eq!(std::fs::read_to_string(c.config()).unwrap(), original);
 }
 
 /// WD207's fix is the restart alone: containerd runs an older config until then.

@@ -171,6 +171,7 @@ fn plan_apply_recheck_idempotent_undo() {
         .collect();
     assert_eq!(backups.len(), 1);
     assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), original);
+    assert_eq!(backups[0].metadata().unwrap().permissions().mode() & 0o777, 0o640, "the backup keeps the mode");
 
     // Again: nothing to do.
     let r = wd(root.path(), &["fix", "WD204", "--yes"]);

@@ -70,14 +70,11 @@ pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet,
         ChangeSet { check: plan.id.clone(), at: crate::collect::rfc3339(now), files: Vec::new(), objects: Vec::new() };
     for (e, on_disk) in edits.into_iter().zip(targets) {
         let result = if e.exists {
-            let backup = format!("{}.wasmdoctor-{stamp}.bak", e.path);
-            std::fs::copy(&on_disk, host.join(&backup))
-                .map_err(|source| FixError::Write { path: backup.clone(), source })
-                .and_then(|_| {
-                    replace_atomically(&on_disk, e.after.as_bytes())
-                        .map_err(|source| FixError::Write { path: e.path.clone(), source })
-                })
-                .map(|()| Some(backup))
+            backup_of(host, &on_disk, &e.path, &stamp).and_then(|backup| {
+                replace_atomically(&on_disk, e.after.as_bytes())
+                    .map_err(|source| FixError::Write { path: e.path.clone(), source })
+                    .map(|()| Some(backup))
+            })
         } else {
             create_atomically(&on_disk, e.after.as_bytes())
                 .map_err(|source| FixError::Write { path: e.path.clone(), source })
@@ -100,6 +97,38 @@ pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet,
     Ok(set)
 }
 
+/// Copy the file to `<file>.wasmdoctor-<stamp>.bak` (`-2`, `-3`, … when two changes fall in the same
+/// second), never over an existing file; returns the backup's node path.
+fn backup_of(host: &HostRoot, on_disk: &Path, node_path: &str, stamp: &str) -> Result<String, FixError> {
+    let mut n = 1;
+    loop {
+        let backup = match n {
+            1 => format!("{node_path}.wasmdoctor-{stamp}.bak"),
+            n => format!("{node_path}.wasmdoctor-{stamp}-{n}.bak"),
+        };
+        let opened = std::fs::OpenOptions::new().write(true).create_new(true).open(host.join(&backup));
+        match opened {
+            Ok(mut out) => {
+                // The backup gets the original's mode: a config may hold registry credentials.
+                let copied = std::fs::File::open(on_disk)
+                    .and_then(|mut src| std::io::copy(&mut src, &mut out))
+                    .and_then(|_| std::fs::metadata(on_disk))
+                    .and_then(|m| out.set_permissions(m.permissions()))
+                    .and_then(|()| out.sync_all());
+                return match copied {
+                    Ok(()) => Ok(backup),
+                    Err(source) => {
+                        let _ = std::fs::remove_file(host.join(&backup));
+                        Err(FixError::Write { path: backup, source })
+                    }
+                };
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(source) => return Err(FixError::Write { path: backup, source }),
+        }
+    }
+}
+
 /// Put the files of a change set back: backups restored byte for byte, created files removed.
 pub fn restore(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
     for c in set.files.iter().rev() {
@@ -115,6 +144,16 @@ pub fn restore(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
                 std::fs::remove_file(&on_disk).map_err(|source| FixError::Write { path: c.path.clone(), source })?
             }
         }
+    }
+    Ok(())
+}
+
+/// Take a change set that was rolled back out of the journal (it is not there to undo any more).
+pub fn forget(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
+    let mut journal = read_journal(host)?;
+    if let Some(i) = journal.iter().rposition(|s| s == set) {
+        journal.remove(i);
+        write_journal(host, &journal)?;
     }
     Ok(())
 }

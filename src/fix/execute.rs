@@ -53,15 +53,52 @@ impl<'a> Executor<'a> {
     /// Carry out `plan`; `say` receives each step as it happens (printed by the CLI, shown by the TUI).
     pub fn execute(&self, plan: &Plan, approval: Approval, say: &mut dyn FnMut(String)) -> Outcome {
         let failed = Outcome { ok: false, recheck: None };
+        self.execute_all(&[plan], approval, say).pop().unwrap_or(failed)
+    }
+
+    /// Carry out several approved plans, in order, with one restart at the end for all of their
+    /// edits (containerd restarts once, and a rollback restores every file the plans changed).
+    /// Each plan must have been made on top of the ones before it (see `PlanInput::read`).
+    pub fn execute_all(&self, plans: &[&Plan], approval: Approval, say: &mut dyn FnMut(String)) -> Vec<Outcome> {
+        let mut applied: Vec<Option<ChangeSet>> = Vec::new();
+        for plan in plans {
+            applied.push(self.apply_one(plan, say));
+        }
+        let sets: Vec<&ChangeSet> = applied.iter().flatten().collect();
+        let restart = plans.iter().zip(&applied).find_map(|(p, a)| a.as_ref().and(p.restart.as_ref()));
+        let mut restarted_ok = true;
+        match (restart, approval.restart) {
+            (Some(step), true) => restarted_ok = self.restart_verified(step, &sets, say),
+            (Some(step), false) => say(format!(
+                "restart not approved: `{}` is left to you; until then containerd runs the old config (WD207 reports it)",
+                step.shown()
+            )),
+            (None, _) => {}
+        }
+        let rechecks = self.recheck_all(plans, &applied, restarted_ok);
+        let mut outcomes = Vec::new();
+        for ((plan, set), recheck) in plans.iter().zip(&applied).zip(rechecks) {
+            let rolled_back = !restarted_ok && plan.restart.is_some();
+            if let Some(c) = recheck.as_ref().filter(|_| set.is_some() && !rolled_back) {
+                say(format!("{} now: {}: {}", plan.id, c.status.as_str(), c.message));
+            }
+            let ok = set.is_some() && !rolled_back && recheck.as_ref().is_some_and(|c| c.status == Status::Pass);
+            outcomes.push(Outcome { ok, recheck });
+        }
+        outcomes
+    }
+
+    /// The plan's file edits and API objects; `None` when it was refused or failed (said why).
+    fn apply_one(&self, plan: &Plan, say: &mut dyn FnMut(String)) -> Option<ChangeSet> {
         if let Some(Err(e)) = plan.dry_run.iter().find(|r| r.is_err()) {
-            say(format!("not applied: the server refused the dry-run ({e}); nothing was changed"));
-            return failed;
+            say(format!("{}: not applied: the server refused the dry-run ({e}); nothing was changed", plan.id));
+            return None;
         }
         let set = match apply::apply(plan, &self.host, SystemTime::now()) {
             Ok(set) => set,
             Err(e) => {
-                say(format!("not applied: {e}"));
-                return failed;
+                say(format!("{}: not applied: {e}", plan.id));
+                return None;
             }
         };
         for f in &set.files {
@@ -71,25 +108,18 @@ impl<'a> Executor<'a> {
             }
         }
         if !plan.objects.is_empty() && !self.apply_objects(plan, say) {
-            return failed;
+            return None;
         }
-        let mut ok = true;
-        match (&plan.restart, approval.restart) {
-            (Some(step), true) => ok = self.restart_verified(step, &set, say),
-            (Some(step), false) => say(format!(
-                "restart not approved: `{}` is left to you; until then containerd runs the old config (WD207 reports it)",
-                step.shown()
-            )),
-            (None, _) => {}
+        Some(set)
+    }
+
+    /// The checks of the applied plans again, on one fresh collection.
+    fn recheck_all(&self, plans: &[&Plan], applied: &[Option<ChangeSet>], worth_it: bool) -> Vec<Option<CheckResult>> {
+        if !worth_it || applied.iter().all(Option::is_none) {
+            return plans.iter().map(|_| None).collect();
         }
-        if !ok {
-            return failed;
-        }
-        let recheck = self.recheck(&plan.id);
-        if let Some(c) = &recheck {
-            say(format!("{} now: {}: {}", plan.id, c.status.as_str(), c.message));
-        }
-        Outcome { ok: recheck.as_ref().is_some_and(|c| c.status == Status::Pass), recheck }
+        let facts = collect::collect(self.opts);
+        plans.iter().map(|p| self.evaluate(&p.id, &facts)).collect()
     }
 
     /// Every object for real, after every dry-run succeeded and each object's existence is known
@@ -154,7 +184,7 @@ impl<'a> Executor<'a> {
 
     /// Restart, wait for containerd, compare what it loaded with the file (WD207). On any failure:
     /// restore this change set's backups, restart again, and say how that went.
-    fn restart_verified(&self, step: &restart::RestartStep, set: &ChangeSet, say: &mut dyn FnMut(String)) -> bool {
+    fn restart_verified(&self, step: &restart::RestartStep, sets: &[&ChangeSet], say: &mut dyn FnMut(String)) -> bool {
         say(format!("restarting `{}`: `{}`", step.service, step.shown()));
         let problem = match restart::run(step) {
             Err(e) => Some(format!("the restart failed: {e}")),
@@ -169,20 +199,22 @@ impl<'a> Executor<'a> {
         };
         let Some(problem) = problem else { return true };
         say(problem);
-        if set.files.is_empty() {
+        let files: Vec<String> = sets.iter().flat_map(|s| s.files.iter().map(|f| format!("`{}`", f.path))).collect();
+        if files.is_empty() {
             return false;
         }
-        match apply::restore(&self.host, set) {
-            Ok(()) => say(format!(
-                "rolled back: restored {} from the backup{}",
-                set.files.iter().map(|f| format!("`{}`", f.path)).collect::<Vec<_>>().join(", "),
-                if set.files.len() == 1 { "" } else { "s" }
-            )),
-            Err(e) => {
+        // Newest first, so that a file two plans changed ends as it was before both.
+        for set in sets.iter().rev() {
+            if let Err(e) = apply::restore(&self.host, set).and_then(|()| apply::forget(&self.host, set)) {
                 say(format!("ROLLBACK FAILED: {e}; restore the backups by hand"));
                 return false;
             }
         }
+        say(format!(
+            "rolled back: restored {} from the backup{}",
+            files.join(", "),
+            if files.len() == 1 { "" } else { "s" }
+        ));
         say(format!("restarting `{}` again with the restored config", step.service));
         match restart::run(step).and_then(|()| self.wait_for_containerd()) {
             Ok(d) => say(format!("containerd is back on the restored config ({}: {})", d.status.as_str(), d.message)),
@@ -227,10 +259,5 @@ impl<'a> Executor<'a> {
     fn evaluate(&self, id: &str, facts: &crate::facts::Facts) -> Option<CheckResult> {
         let selection = engine::Selection { only: vec![id.to_string()], skip: vec![] };
         engine::evaluate(facts, self.policy, &selection, &collect::today()).checks.into_iter().next()
-    }
-
-    /// The check again, on facts collected after the change.
-    pub fn recheck(&self, id: &str) -> Option<CheckResult> {
-        self.evaluate(id, &collect::collect(self.opts))
     }
 }
