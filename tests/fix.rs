@@ -458,6 +458,21 @@ fn wd205_moves_the_edit_into_a_new_template() {
     assert_eq!(read(root.path(), generated), original);
 }
 
+/// k0s writes `/etc/k0s/containerd.toml` itself: WD205 moves the Wasm runtime into a drop-in of
+/// `containerd.d/`, which k0s merges.
+#[test]
+fn wd205_k0s_drop_in() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        root.path(),
+        "/etc/k0s/containerd.toml",
+        "# k0s_managed=true\n# This is a placeholder configuration for k0s managed containerD.\nversion = 2\nimports = [\"/etc/k0s/containerd.d/*.toml\"]\n\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]\n  runtime_type = \"io.containerd.wasmedge.v1\"\n",
+        0o644,
+    );
+    std::fs::create_dir_all(root.path().join("etc/k0s/containerd.d")).unwrap();
+    plan_apply_recheck_undo(root.path(), "WD205", "wd205_k0s_drop_in");
+}
+
 /// WD202 on every corpus config (templates and excerpts excepted) without a Wasm runtime, through
 /// the real collector and planner on a host root with a WASM-capable crun: the result parses, the
 /// crun runtime is read with the right fields, and every byte of the original is kept.

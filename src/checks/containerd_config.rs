@@ -214,7 +214,9 @@ pub fn regenerated_edits(c: &ContainerdConfig) -> Option<Vec<&Runtime>> {
         Distribution::Microk8s => main.runtimes.iter().filter(|r| r.route != Route::Other && !in_template(r)).collect(),
         Distribution::K0s => {
             main.generated_header.as_ref()?;
-            main.runtimes.iter().filter(|r| r.route != Route::Other).collect()
+            // Also declared in a drop-in of `containerd.d/`: k0s writes it back at its next start.
+            let in_drop_in = |r: &Runtime| c.files.iter().skip(1).any(|f| f.runtimes.iter().any(|x| x.name == r.name));
+            main.runtimes.iter().filter(|r| r.route != Route::Other && !in_drop_in(r)).collect()
         }
     };
     Some(edited)

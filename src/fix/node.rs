@@ -456,6 +456,11 @@ pub fn into_template(input: &PlanInput) -> Result<Option<Plan>, FixError> {
                 format!("{{{{ template \"base\" . }}}}\n\n{blocks}"),
                 "a template extending the distribution's base template".to_string(),
             ),
+            (false, false) if c.distribution == Distribution::K0s => {
+                // k0s merges the CRI sections of its `containerd.d/*.toml` drop-ins into the file it writes.
+                let version = c.main_file().map(|m| m.effective_version()).unwrap_or(2);
+                (format!("version = {version}\n\n{blocks}"), format!("a drop-in k0s merges into `{}`", c.main_path))
+            }
             (false, false) => {
                 return Ok(Some(Plan::manual(
                     "WD205",
