@@ -187,6 +187,7 @@ impl FixWorker {
                     manual: plan.applicability() == crate::fix::Applicability::ManualOnly,
                     noop: plan.is_noop(),
                     restart_service: plan.restart.as_ref().map(|r| r.service.clone()),
+                    refused: plan.dry_run.iter().any(Result::is_err),
                 };
                 self.plan = Some(*plan);
                 Action::FixPlanned(Ok(shown))

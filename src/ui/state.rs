@@ -70,6 +70,8 @@ pub struct PlannedFix {
     pub noop: bool,
     /// The service the plan restarts, which the user types to confirm.
     pub restart_service: Option<String>,
+    /// The API server refused the dry-run of one of its objects: nothing can be applied.
+    pub refused: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,6 +383,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
                         manual: false,
                         noop: true,
                         restart_service: None,
+                        refused: false,
                     }),
                     Some(_) => {
                         state.fix = Some(FixStage::Planning);
@@ -419,7 +422,7 @@ fn update_fix(state: &mut AppState, action: Action) -> Option<Effect> {
         }
         (FixStage::Planning, Action::FixPlanned(Ok(p))) => (FixStage::Planned(p), None),
         (FixStage::Planning, Action::FixPlanned(Err(e))) => (FixStage::PlanFailed(e), None),
-        (FixStage::Planned(p), Action::Apply) if !p.manual && !p.noop => match p.restart_service {
+        (FixStage::Planned(p), Action::Apply) if !p.manual && !p.noop && !p.refused => match p.restart_service {
             Some(_) => (FixStage::Confirm { plan: p, typed: String::new() }, None),
             None => (FixStage::Running { log: Vec::new() }, Some(Effect::ApplyFix { restart: false })),
         },
@@ -613,6 +616,7 @@ mod tests {
             manual: false,
             noop: false,
             restart_service: restart.map(String::from),
+            refused: false,
         }
     }
 
@@ -683,6 +687,10 @@ mod tests {
         update(&mut s, Action::FixPlanned(Err("cannot read".into())));
         assert_eq!(s.fix, Some(FixStage::PlanFailed("cannot read".into())));
         assert_eq!(update(&mut s, Action::Apply), None);
+        update(&mut s, Action::Close);
+        update(&mut s, Action::Fix);
+        update(&mut s, Action::FixPlanned(Ok(PlannedFix { refused: true, ..planned(None) })));
+        assert_eq!(update(&mut s, Action::Apply), None, "a plan the server refused is not applied");
     }
 
     #[test]

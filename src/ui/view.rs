@@ -334,6 +334,8 @@ fn render_fix(f: &mut Frame, area: Rect, s: &AppState, id: &str, theme: Theme, k
                 "manual only: wasmdoctor changes nothing for this check; the steps above are yours. Esc closes.".into()
             } else if p.noop {
                 "nothing to change. Esc closes.".into()
+            } else if p.refused {
+                "the API server refused the dry-run (above): nothing can be applied. Esc closes.".into()
             } else if let Some(service) = &p.restart_service {
                 format!(
                     "{apply}: apply this plan (you will type `{service}` to approve its restart) · Esc: close, nothing changed"
@@ -501,6 +503,7 @@ mod tests {
                 manual: false,
                 noop: false,
                 restart_service: Some("containerd".into()),
+                refused: false,
             })),
         );
         s
