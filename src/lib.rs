@@ -191,10 +191,18 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
     let mut all_fixed = true;
     let mut approved: Vec<fix::Plan> = Vec::new();
     for id in &wanted {
-        let status = report.checks.iter().find(|c| &c.id == id).map(|c| c.status);
-        if status == Some(report::Status::Pass) {
-            write_stdout(&format!("{id}: passes already, nothing to fix\n"))?;
-            continue;
+        let result = report.checks.iter().find(|c| &c.id == id);
+        match result.map(|c| c.status) {
+            Some(report::Status::Pass) => {
+                write_stdout(&format!("{id}: passes already, nothing to fix\n"))?;
+                continue;
+            }
+            Some(report::Status::Skip) => {
+                let why = result.map(|c| c.message.as_str()).unwrap_or_default();
+                write_stdout(&format!("{id}: skipped here ({why}), nothing to fix\n"))?;
+                continue;
+            }
+            _ => {}
         }
         let mut plan = match fix::plan(id, &input) {
             Ok(p) => p,

@@ -297,6 +297,10 @@ fn manual_only_plans_are_printed_never_run() {
     let root = node_root();
     let r = wd(root.path(), &["fix", "WD103", "--yes"]);
     assert!(r.stdout.contains("WD103 (manual only)") || r.stdout.contains("WD103: passes already"), "{}", r.stdout);
+    // A check that does not apply here (no cluster) has nothing to fix, and says why.
+    let r = wd(root.path(), &["fix", "WD301", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.starts_with("WD301: skipped here (cluster source not requested"), "{}", r.stdout);
 }
 
 /// WD204's edit on every corpus config (templates excepted) that has a crun-route runtime without
@@ -456,6 +460,34 @@ fn wd205_moves_the_edit_into_a_new_template() {
         "{template}"
     );
     assert_eq!(read(root.path(), generated), original);
+}
+
+/// k3s with a template that declares the shim runtime: WD208 edits the template by lines (toml_edit
+/// cannot read `{{ }}`), not the generated file. Until k3s renders it again the generated file is
+/// unchanged, so WD208 still fails and the exit code says so; once rendered, it passes.
+#[test]
+fn wd208_edits_the_k3s_template_that_declares_the_runtime() {
+    let root = copy_fixture("k3s-template");
+    let tmpl = "/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl";
+    let generated = "/var/lib/rancher/k3s/agent/etc/containerd/config.toml";
+    let original = read(root.path(), tmpl);
+    let r = wd(root.path(), &["fix", "WD208", "--dry-run"]);
+    insta::assert_snapshot!("wd208_k3s_template", plan_text(&r));
+    let r = wd(root.path(), &["fix", "WD208", "--yes"]);
+    assert_eq!(r.code, 1, "not clean until k3s renders the template: {}", r.stdout);
+    assert!(r.stdout.contains("changed `/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl`"), "{}", r.stdout);
+    assert!(r.stdout.contains("then restart k3s on the node (`systemctl restart k3s`)"), "{}", r.stdout);
+    assert_eq!(read(root.path(), tmpl), original.clone() + "options.SystemdCgroup = true\n");
+    // What k3s does at its next start: base, then the template's tables.
+    let rendered = read(root.path(), generated).replace(
+        "runtime_type = \"io.containerd.spin.v2\"\n",
+        "runtime_type = \"io.containerd.spin.v2\"\noptions.SystemdCgroup = true\n",
+    );
+    write(root.path(), generated, &rendered, 0o644);
+    let j = wd(root.path(), &["--json", "--only", "WD208"]).json();
+    assert_eq!(check(&j, "WD208")["status"], "pass", "{}", check(&j, "WD208"));
+    assert_eq!(wd(root.path(), &["undo"]).code, 0);
+    assert_eq!(read(root.path(), tmpl), original);
 }
 
 /// k0s writes `/etc/k0s/containerd.toml` itself: WD205 moves the Wasm runtime into a drop-in of

@@ -56,6 +56,16 @@ pub fn pod_annotations(input: &PlanInput) -> Result<Option<Plan>, FixError> {
         "`pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]`",
         &targets,
         &|text, r| edit::add_pod_annotations(text, &r.plugin_id, &r.name, wanted),
+        &|text, r| {
+            let mut all: Vec<String> = r.pod_annotations.clone().unwrap_or_default();
+            for w in wanted {
+                if !all.iter().any(|a| a == w) {
+                    all.push(w.to_string());
+                }
+            }
+            let array: toml_edit::Array = all.iter().map(String::as_str).collect();
+            edit::set_in_template(text, &r.plugin_id, &r.name, None, "pod_annotations", &array.to_string())
+        },
     )
 }
 
@@ -80,12 +90,17 @@ pub fn systemd_cgroup(input: &PlanInput) -> Result<Option<Plan>, FixError> {
         &format!("`SystemdCgroup = {systemd}` under its `options`"),
         &targets,
         &|text, r| edit::set_systemd_cgroup(text, &r.plugin_id, &r.name, systemd),
+        &|text, r| {
+            edit::set_in_template(text, &r.plugin_id, &r.name, Some("options"), "SystemdCgroup", &systemd.to_string())
+        },
     )
 }
 
-/// One edit per runtime, accumulated per file; a runtime in a file the distribution regenerates
-/// gets instructions for its template instead (the base template renders that table itself, so it
-/// cannot be amended from a template that extends it).
+/// One edit per runtime, accumulated per file. A runtime in a file the distribution regenerates is
+/// edited in its template when the template declares it (by lines: toml_edit cannot read Go
+/// templates); otherwise the base template renders that table itself, so the plan says how to
+/// declare it by hand.
+#[allow(clippy::too_many_arguments)]
 fn runtime_edits(
     input: &PlanInput,
     node: &NodeFacts,
@@ -94,13 +109,16 @@ fn runtime_edits(
     wanted: &str,
     targets: &[&Runtime],
     edit: &dyn Fn(&str, &Runtime) -> Result<String, String>,
+    template_edit: &dyn Fn(&str, &Runtime) -> Result<String, String>,
 ) -> Result<Option<Plan>, FixError> {
     let config = &node.containerd_config;
     if targets.is_empty() {
         return Ok(None);
     }
     let regenerated = config.distribution != Distribution::Containerd;
-    if regenerated && targets.iter().any(|r| r.file == config.main_path) {
+    let template = config.template.as_ref().filter(|t| t.state == FileState::Parsed);
+    let in_template = |r: &Runtime| template.filter(|t| t.runtimes.iter().any(|x| x.name == r.name));
+    if regenerated && targets.iter().any(|r| r.file == config.main_path && in_template(r).is_none()) {
         return Ok(Some(Plan::manual(
             id,
             summary,
@@ -115,15 +133,23 @@ fn runtime_edits(
     }
     let mut edits: Vec<FileEdit> = Vec::new();
     for r in targets {
-        let pos = edits.iter().position(|e| e.path == r.file);
+        let (path, is_template) = match in_template(r).filter(|_| regenerated && r.file == config.main_path) {
+            Some(t) => (t.path.clone(), true),
+            None => (r.file.clone(), false),
+        };
+        let pos = edits.iter().position(|e| e.path == path);
         let current = match pos {
             Some(i) => edits[i].after.clone(),
-            None => read_file(input, &r.file)?.1,
+            None => read_file(input, &path)?.1,
         };
-        let after = edit(&current, r).map_err(|message| FixError::Parse { path: r.file.clone(), message })?;
+        let after = if is_template { template_edit(&current, r) } else { edit(&current, r) }
+            .map_err(|message| FixError::Parse { path: path.clone(), message })?;
+        if is_template {
+            parse(&path, &after, true).map_err(|m| FixError::Parse { path: path.clone(), message: m.message })?;
+        }
         match pos {
             Some(i) => edits[i].after = after,
-            None => edits.push(FileEdit { path: r.file.clone(), exists: true, before: current, after }),
+            None => edits.push(FileEdit { path, exists: true, before: current, after }),
         }
     }
     let plan = Plan { edits, ..Plan::manual(id, summary, "") };

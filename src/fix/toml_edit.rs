@@ -251,6 +251,69 @@ pub fn runtime_block(text: &str, plugin_id: &str, name: &str) -> Option<String> 
     Some(out)
 }
 
+/// Set `key = value` in runtime `name`'s table (`sub` = `Some("options")`: its options sub-table)
+/// of a Go template that toml_edit cannot read, by lines: an existing `key = …` line in that table
+/// gets the new value, else the line is added after the table's last key, indented as its keys. A
+/// missing options sub-table is written as a dotted key (`options.key = value`) in the runtime's
+/// table. Every other line stays.
+pub fn set_in_template(
+    text: &str,
+    plugin_id: &str,
+    name: &str,
+    sub: Option<&str>,
+    key: &str,
+    value: &str,
+) -> Result<String, String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let header_of = |l: &str| -> Option<Vec<String>> {
+        is_runtime_header(l, plugin_id, name)?;
+        let t = l.trim_start();
+        let inner = &t[1..t.find(']')?];
+        Some(split_key(inner)?.into_iter().skip(5).map(|(_, k)| k).collect())
+    };
+    let table_at = |want: &[&str]| {
+        lines
+            .iter()
+            .position(|l| header_of(l).is_some_and(|rest| rest.iter().map(String::as_str).eq(want.iter().copied())))
+    };
+    let (start, key_text) = match (sub, table_at(&sub.into_iter().collect::<Vec<_>>())) {
+        (_, Some(i)) => (i, key.to_string()),
+        (Some(sub), None) => match table_at(&[]) {
+            Some(i) => (i, format!("{sub}.{key}")),
+            None => return Err(format!("the template declares no `[…runtimes.{name}]` table")),
+        },
+        (None, None) => return Err(format!("the template declares no `[…runtimes.{name}]` table")),
+    };
+    // The table's lines: up to the next header (or template action line), trailing blanks left out.
+    let mut end = start + 1;
+    while end < lines.len() && !lines[end].trim_start().starts_with('[') && !lines[end].trim_start().starts_with("{{") {
+        end += 1;
+    }
+    while end > start + 1 && lines[end - 1].trim().is_empty() {
+        end -= 1;
+    }
+    let assigns =
+        |l: &str| l.trim_start().strip_prefix(&key_text).is_some_and(|rest| rest.trim_start().starts_with('='));
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    if let Some(i) = (start + 1..end).find(|&i| assigns(lines[i])) {
+        let l = lines[i];
+        let indent = &l[..l.len() - l.trim_start().len()];
+        let comment = l.find(" #").map(|c| &l[c..]).unwrap_or("").trim_end();
+        out[i] = format!("{indent}{key_text} = {value}{}\n", if comment.is_empty() { "" } else { comment });
+    } else {
+        let indent = (start + 1..end)
+            .map(|i| lines[i])
+            .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|l| l[..l.len() - l.trim_start().len()].to_string())
+            .unwrap_or_default();
+        if !out[end - 1].ends_with('\n') {
+            out[end - 1].push('\n');
+        }
+        out.insert(end, format!("{indent}{key_text} = {value}\n"));
+    }
+    Ok(out.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +371,25 @@ mod tests {
         assert_eq!(append("a = 1", "b"), "a = 1\n\nb");
         assert_eq!(append("a = 1\n\n", "b"), "a = 1\n\nb");
         assert_eq!(append("", "b"), "b");
+    }
+
+    #[test]
+    fn template_lines_edited_in_place() {
+        let p = "io.containerd.grpc.v1.cri";
+        let t = "{{ template \"base\" . }}\n\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\n  runtime_type = \"io.containerd.spin.v2\"\n\n{{ if .NodeConfig }}\n";
+        let out = set_in_template(t, p, "spin", Some("options"), "SystemdCgroup", "true").unwrap();
+        assert_eq!(out, t.replace("spin.v2\"\n", "spin.v2\"\n  options.SystemdCgroup = true\n"));
+        let with = "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\nruntime_type = \"x\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin.options]\n    SystemdCgroup = false # k3s default\n[other]\n";
+        let out = set_in_template(with, p, "spin", Some("options"), "SystemdCgroup", "true").unwrap();
+        assert_eq!(out, with.replace("SystemdCgroup = false # k3s default", "SystemdCgroup = true # k3s default"));
+        let out = set_in_template(t, p, "spin", None, "pod_annotations", "[\"run.oci.handler\"]").unwrap();
+        assert!(
+            out.contains(
+                "  runtime_type = \"io.containerd.spin.v2\"\n  pod_annotations = [\"run.oci.handler\"]\n\n{{ if"
+            ),
+            "{out}"
+        );
+        assert!(set_in_template(t, p, "crun", None, "pod_annotations", "[]").is_err());
     }
 
     #[test]
