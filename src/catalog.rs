@@ -135,6 +135,9 @@ pub fn explain(e: &Entry) -> String {
         s += "\n";
     }
     s += &format!("Fix\n{}\n", indent(e.fix.trim()));
+    if let Some(line) = automatic_fix(e) {
+        s += &format!("\n{}\n", indent(&line));
+    }
     if !e.references.is_empty() {
         s += "\nReferences\n";
         for r in &e.references {
@@ -142,6 +145,16 @@ pub fn explain(e: &Entry) -> String {
         }
     }
     s
+}
+
+/// The line that says `wasmdoctor fix` plans this check's fix, for the checks it can.
+fn automatic_fix(e: &Entry) -> Option<String> {
+    crate::fix::AUTOMATIC.contains(&e.id.as_str()).then(|| {
+        format!(
+            "`wasmdoctor fix {}` plans this fix from what it finds, shows it, applies it with your consent and re-checks; `wasmdoctor undo` reverts it.",
+            e.id
+        )
+    })
 }
 
 fn indent(text: &str) -> String {
@@ -176,6 +189,9 @@ pub fn troubleshooting_markdown() -> String {
             s += "\n";
         }
         s += &format!("### Fix\n\n{}\n", e.fix.trim());
+        if let Some(line) = automatic_fix(e) {
+            s += &format!("\n{line}\n");
+        }
         if !e.references.is_empty() {
             s += "\n### References\n\n";
             for r in &e.references {
