@@ -75,7 +75,7 @@ impl<'a> Executor<'a> {
             )),
             (None, _) => {}
         }
-        let rechecks = self.recheck_all(plans, &applied, restarted_ok);
+        let rechecks = self.recheck_all(plans, &applied);
         let mut outcomes = Vec::new();
         for ((plan, set), recheck) in plans.iter().zip(&applied).zip(rechecks) {
             let rolled_back = !restarted_ok && plan.restart.is_some();
@@ -114,8 +114,8 @@ impl<'a> Executor<'a> {
     }
 
     /// The checks of the applied plans again, on one fresh collection.
-    fn recheck_all(&self, plans: &[&Plan], applied: &[Option<ChangeSet>], worth_it: bool) -> Vec<Option<CheckResult>> {
-        if !worth_it || applied.iter().all(Option::is_none) {
+    fn recheck_all(&self, plans: &[&Plan], applied: &[Option<ChangeSet>]) -> Vec<Option<CheckResult>> {
+        if applied.iter().all(Option::is_none) {
             return plans.iter().map(|_| None).collect();
         }
         let facts = collect::collect(self.opts);
