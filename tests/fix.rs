@@ -826,3 +826,29 @@ fn wd307_keda_scaledobject_only_where_keda_is_served() {
     assert!(r.stdout.contains("deleted ScaledObject demo/web"), "{}", r.stdout);
     assert!(api.state.lock().unwrap().lists["/apis/keda.sh/v1alpha1/scaledobjects"].is_empty());
 }
+
+/// The line-level editors on every corpus file (templates and excerpts too), for every runtime
+/// they declare: no panic, and a result that is still read as a template of the same runtimes.
+#[test]
+fn line_editors_on_every_corpus_file() {
+    use wasmdoctor::fix::toml_edit::{rename_runtime_plugin, runtime_block, set_in_template};
+    let dir = corpus().join("containerd-config");
+    let mut edited = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        let template = name.contains(".tmpl") || name.contains(".gtpl");
+        let Ok(parsed) = parse(&name, &text, template) else { continue };
+        for r in &parsed.runtimes {
+            let _ = runtime_block(&text, &r.plugin_id, &r.name);
+            let _ = rename_runtime_plugin(&text, &r.plugin_id, "io.containerd.cri.v1.runtime", &r.name);
+            if let Ok(out) = set_in_template(&text, &r.plugin_id, &r.name, Some("options"), "SystemdCgroup", "true") {
+                let again = parse(&name, &out, true).unwrap_or_else(|m| panic!("{name}: {m:?}"));
+                let x = again.runtimes.iter().find(|x| x.name == r.name && x.plugin_id == r.plugin_id);
+                assert_eq!(x.and_then(|x| x.systemd_cgroup), Some(true), "{name}: runtime {}", r.name);
+                edited += 1;
+            }
+        }
+    }
+    assert!(edited >= 10, "only {edited} runtimes edited");
+}
