@@ -233,10 +233,19 @@ pub fn plan(id: &str, input: &PlanInput) -> Result<Plan, FixError> {
     }
     let entry = crate::catalog::entry(check.id);
     let how = entry.map(|e| crate::catalog::reflow(&e.fix).join("\n")).unwrap_or_default();
-    let why = if AUTOMATIC.contains(&check.id) {
-        "the facts collected here do not allow an automatic fix"
+    let unavailable =
+        |name: &str, m: &crate::facts::Missing| format!("the {name} facts are not available ({})", m.reason);
+    let why = if !AUTOMATIC.contains(&check.id) {
+        "no automatic fix exists for this check".to_string()
+    } else if let crate::facts::Fact::Unavailable(m) = &input.facts.node {
+        format!("no automatic fix from here: {}", unavailable("node", m))
+    } else if let (true, crate::facts::Fact::Unavailable(m)) =
+        (check.needs.contains(&crate::collect::SourceKind::Cluster), &input.facts.cluster)
+    {
+        format!("no automatic fix from here: {}", unavailable("cluster", m))
     } else {
-        "no automatic fix exists for this check"
+        "no automatic change fits this finding (the plan needs something installed or a decision only you can make)"
+            .to_string()
     };
     Ok(Plan::manual(check.id, entry.map(|e| e.title.clone()).unwrap_or_default(), format!("{why}; by hand:\n{how}")))
 }
