@@ -34,6 +34,7 @@ fn report(api: &FakeApi, host: &str, node: &str, extra: &[&str]) -> (Run, serde_
     assert_schema_valid(&j);
     assert!(!r.stdout.contains("fake-secret-token"), "kubeconfig credentials leaked into the report");
     assert!(!r.stdout.contains("pod-env-secret"), "a pod's env value leaked into the report");
+    assert_report_unchanged(&j, &[(api.url.as_str(), "[api]"), (kc.to_str().unwrap(), "[kubeconfig]")]);
     (r, j)
 }
 

@@ -71,3 +71,31 @@ pub fn statuses(report: &serde_json::Value) -> std::collections::BTreeMap<String
 pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("{id} not in report"))
 }
+
+/// The report as it must stay across refactors: timing fields fixed, and every machine-specific
+/// string (this checkout's path, a fake server's URL) replaced by a placeholder.
+pub fn stable_report(report: &serde_json::Value, replace: &[(&str, &str)]) -> String {
+    let mut j = report.clone();
+    j["started_at"] = serde_json::json!("[started_at]");
+    j["duration_ms"] = serde_json::json!(0);
+    let mut text = serde_json::to_string_pretty(&j).expect("a report serializes");
+    text = text.replace(env!("CARGO_MANIFEST_DIR"), "[repo]");
+    for (from, to) in replace {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// Snapshot a report under `<test name>-<n>` (the n-th report of the calling test), so that helpers
+/// shared by several tests name each report after the test that made it.
+pub fn assert_report_unchanged(report: &serde_json::Value, replace: &[(&str, &str)]) {
+    thread_local!(static COUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    let n = COUNT.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let test = std::thread::current().name().unwrap_or("report").rsplit("::").next().unwrap_or("report").to_string();
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(format!("report__{test}-{n}"), stable_report(report, replace));
+    });
+}
