@@ -1,73 +1,23 @@
-//! The check catalog: every ID DESIGN §3 reserves, and the embedded entries
-//! (`checks/WDnnn-slug.toml`) of the checks this build implements. `explain`, the reports' titles and
-//! `docs/troubleshooting.md` all come from these entries.
+//! The check catalog: the entries (`checks/WDnnn-slug.toml`) of the checks this build implements,
+//! embedded through the registry, and the IDs reserved for later. `explain`, the reports' titles,
+//! `docs/troubleshooting.md` and the README's table of checks all come from these entries.
 
 use serde::Deserialize;
 
+use crate::registry::{CHECKS, RESERVED};
 use crate::report::Category;
 
-/// Every catalog ID (implemented or not yet): `--only`/`--skip` and suppressions accept these.
-pub const ALL_IDS: &[(&str, &str)] = &[
-    ("WD101", "crun-installed"),
-    ("WD102", "crun-version"),
-    ("WD103", "crun-wasm-handler"),
-    ("WD104", "wasmedge-installed"),
-    ("WD105", "shim-binaries"),
-    ("WD106", "wasi-socket-support"),
-    ("WD201", "containerd-config"),
-    ("WD202", "wasm-runtime-configured"),
-    ("WD203", "config-schema-mismatch"),
-    ("WD204", "crun-pod-annotations"),
-    ("WD205", "generated-config-edited"),
-    ("WD206", "containerd-running"),
-    ("WD207", "config-drift"),
-    ("WD208", "shim-cgroup-driver"),
-    ("WD301", "runtimeclass-present"),
-    ("WD302", "runtimeclass-handler-unknown"),
-    ("WD303", "workload-runtimeclass-missing"),
-    ("WD304", "wasm-annotation"),
-    ("WD305", "empty-logs"),
-    ("WD306", "wasm-socket-errors"),
-    ("WD307", "hpa-metric-source"),
-    ("WD308", "wasm-pod-failures"),
-    ("WD401", "docker-engine"),
-    ("WD402", "docker-containerd-store"),
-    ("WD403", "docker-wasm-shim"),
-];
-
-pub fn is_known_id(id: &str) -> bool {
-    ALL_IDS.iter().any(|(i, _)| *i == id)
+/// Every catalog ID, implemented or reserved, with its slug, in ID order: `--only`/`--skip` and
+/// suppressions accept these.
+pub fn all_ids() -> Vec<(&'static str, &'static str)> {
+    let mut ids: Vec<(&str, &str)> = CHECKS.iter().map(|c| (c.id, c.slug)).chain(RESERVED.iter().copied()).collect();
+    ids.sort_unstable();
+    ids
 }
 
-/// The entries of implemented checks, embedded at build time. A test keeps this list equal to
-/// the files in `checks/`.
-const SOURCES: &[(&str, &str)] = &[
-    ("WD101-crun-installed.toml", include_str!("../checks/WD101-crun-installed.toml")),
-    ("WD102-crun-version.toml", include_str!("../checks/WD102-crun-version.toml")),
-    ("WD103-crun-wasm-handler.toml", include_str!("../checks/WD103-crun-wasm-handler.toml")),
-    ("WD104-wasmedge-installed.toml", include_str!("../checks/WD104-wasmedge-installed.toml")),
-    ("WD105-shim-binaries.toml", include_str!("../checks/WD105-shim-binaries.toml")),
-    ("WD106-wasi-socket-support.toml", include_str!("../checks/WD106-wasi-socket-support.toml")),
-    ("WD201-containerd-config.toml", include_str!("../checks/WD201-containerd-config.toml")),
-    ("WD202-wasm-runtime-configured.toml", include_str!("../checks/WD202-wasm-runtime-configured.toml")),
-    ("WD203-config-schema-mismatch.toml", include_str!("../checks/WD203-config-schema-mismatch.toml")),
-    ("WD204-crun-pod-annotations.toml", include_str!("../checks/WD204-crun-pod-annotations.toml")),
-    ("WD205-generated-config-edited.toml", include_str!("../checks/WD205-generated-config-edited.toml")),
-    ("WD206-containerd-running.toml", include_str!("../checks/WD206-containerd-running.toml")),
-    ("WD207-config-drift.toml", include_str!("../checks/WD207-config-drift.toml")),
-    ("WD208-shim-cgroup-driver.toml", include_str!("../checks/WD208-shim-cgroup-driver.toml")),
-    ("WD301-runtimeclass-present.toml", include_str!("../checks/WD301-runtimeclass-present.toml")),
-    ("WD302-runtimeclass-handler-unknown.toml", include_str!("../checks/WD302-runtimeclass-handler-unknown.toml")),
-    ("WD303-workload-runtimeclass-missing.toml", include_str!("../checks/WD303-workload-runtimeclass-missing.toml")),
-    ("WD304-wasm-annotation.toml", include_str!("../checks/WD304-wasm-annotation.toml")),
-    ("WD305-empty-logs.toml", include_str!("../checks/WD305-empty-logs.toml")),
-    ("WD306-wasm-socket-errors.toml", include_str!("../checks/WD306-wasm-socket-errors.toml")),
-    ("WD307-hpa-metric-source.toml", include_str!("../checks/WD307-hpa-metric-source.toml")),
-    ("WD308-wasm-pod-failures.toml", include_str!("../checks/WD308-wasm-pod-failures.toml")),
-    ("WD401-docker-engine.toml", include_str!("../checks/WD401-docker-engine.toml")),
-    ("WD402-docker-containerd-store.toml", include_str!("../checks/WD402-docker-containerd-store.toml")),
-    ("WD403-docker-wasm-shim.toml", include_str!("../checks/WD403-docker-wasm-shim.toml")),
-];
+pub fn is_known_id(id: &str) -> bool {
+    CHECKS.iter().any(|c| c.id == id) || RESERVED.iter().any(|(i, _)| *i == id)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,12 +50,12 @@ impl Entry {
 pub fn entries() -> &'static [Entry] {
     static ENTRIES: std::sync::OnceLock<Vec<Entry>> = std::sync::OnceLock::new();
     ENTRIES.get_or_init(|| {
-        let mut v: Vec<Entry> = SOURCES
+        let mut v: Vec<Entry> = CHECKS
             .iter()
-            .filter_map(|(name, text)| match toml::from_str::<Entry>(text) {
+            .filter_map(|c| match toml::from_str::<Entry>(c.entry) {
                 Ok(e) => Some(e),
                 Err(err) => {
-                    eprintln!("wasmdoctor: internal catalog entry checks/{name} is invalid: {err}");
+                    eprintln!("wasmdoctor: internal catalog entry checks/{}-{}.toml is invalid: {err}", c.id, c.slug);
                     None
                 }
             })
@@ -119,8 +69,9 @@ pub fn entry(id: &str) -> Option<&'static Entry> {
     entries().iter().find(|e| e.id.eq_ignore_ascii_case(id) || e.slug == id)
 }
 
-pub fn source_files() -> impl Iterator<Item = (&'static str, &'static str)> {
-    SOURCES.iter().copied()
+/// The embedded entries' file names under `checks/` and their text.
+pub fn source_files() -> impl Iterator<Item = (String, &'static str)> {
+    CHECKS.iter().map(|c| (format!("{}-{}.toml", c.id, c.slug), c.entry))
 }
 
 /// `wasmdoctor explain ID`.
@@ -149,7 +100,7 @@ pub fn explain(e: &Entry) -> String {
 
 /// The line that says `wasmdoctor fix` plans this check's fix, for the checks it can.
 fn automatic_fix(e: &Entry) -> Option<String> {
-    crate::fix::AUTOMATIC.contains(&e.id.as_str()).then(|| {
+    crate::registry::find(&e.id).is_some_and(|c| c.fix.is_some()).then(|| {
         format!(
             "`wasmdoctor fix {}` plans this fix from what it finds, shows it, applies it with your consent and re-checks; `wasmdoctor undo` reverts it.",
             e.id
@@ -198,6 +149,16 @@ pub fn troubleshooting_markdown() -> String {
                 s += &format!("- {r}\n");
             }
         }
+    }
+    s
+}
+
+/// The README's table of checks (between its `checks-table` markers), generated; a test keeps the
+/// README equal to it.
+pub fn readme_table() -> String {
+    let mut s = String::from("| ID | slug | healthy state |\n|---|---|---|\n");
+    for e in entries() {
+        s += &format!("| {} | {} | {} |\n", e.id, e.slug, e.title);
     }
     s
 }

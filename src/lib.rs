@@ -1,6 +1,7 @@
 //! wasmdoctor: why won't a WebAssembly workload run on this node, and how to fix it.
 //!
-//! CLI → collectors (all I/O) → `Facts` → pure checks → `Report` → text | JSON.
+//! CLI → collectors (all I/O) → `Facts` → pure checks (`registry`) → `Report` → text | JSON | TUI;
+//! a finding → its fix `plan` → `fix` (consent, execution, re-check). Domain rules live in `rules`.
 
 pub mod catalog;
 pub mod checks;
@@ -10,8 +11,11 @@ pub mod engine;
 pub mod exit;
 pub mod facts;
 pub mod fix;
+pub mod plan;
 pub mod policy;
+pub mod registry;
 pub mod report;
+pub mod rules;
 pub mod ui;
 
 use std::io::{IsTerminal, Write};
@@ -65,7 +69,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Undo) => {
             let host = collect::host::HostRoot::new(&g.host_root);
             let opts = collect_options(&cli);
-            let set = fix::apply::undo(&host, &|objects| fix::cluster::revert(&opts, objects))?;
+            let set = fix::apply::undo(&host, &|objects| fix::api::revert(&opts, objects))?;
             for f in &set.files {
                 let line = match &f.backup {
                     Some(b) => format!("restored `{}` from `{b}` ({} applied at {})\n", f.path, set.check, set.at),
@@ -87,10 +91,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         None if !g.json && ui::wanted() => {
-            let policy = match &g.config {
-                Some(path) => Policy::load(path)?,
-                None => Policy::default(),
-            };
+            let policy = load_policy(&cli)?;
             let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
             ui::run(&collect_options(&cli), &policy, &selection, g.fail_on)
         }
@@ -98,18 +99,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// The policy file, or the default policy without `--config`.
+fn load_policy(cli: &Cli) -> anyhow::Result<Policy> {
+    Ok(match &cli.global.config {
+        Some(path) => Policy::load(path, catalog::is_known_id)?,
+        None => Policy::default(),
+    })
+}
+
 fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let g = &cli.global;
-    let policy = match &g.config {
-        Some(path) => Policy::load(path)?,
-        None => Policy::default(),
-    };
+    let policy = load_policy(cli)?;
     let facts = match &args.facts {
         Some(path) => load_facts(path)?,
         None => collect(cli),
     };
     let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
-    let report = engine::evaluate(&facts, &policy, &selection, &collect::today());
+    let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
     let format = if g.json { Format::Json } else { args.format.unwrap_or(Format::Text) };
     let out = match format {
         Format::Json => report::json::render(&report),
@@ -152,69 +158,33 @@ struct FixMode {
 /// carry out, re-check. Exit 0 when every fix applied and re-checked clean, or when plans were only
 /// printed (`--dry-run`, no terminal); 1 when anything was refused, failed, rolled back or is manual.
 fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<ExitStatus> {
-    let g = &cli.global;
     for id in ids {
-        if !catalog::is_known_id(&id.to_ascii_uppercase()) {
-            anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)");
-        }
+        implemented(id)?;
     }
+    let ids: Vec<String> = ids.iter().map(|i| i.to_ascii_uppercase()).collect();
     if ids.is_empty() && !all {
         anyhow::bail!("name the checks to fix (`wasmdoctor fix WD204`) or use `--all`");
     }
-    let policy = match &g.config {
-        Some(path) => Policy::load(path)?,
-        None => Policy::default(),
-    };
-    let opts = collect_options(cli);
-    let executor = fix::execute::Executor::new(&opts, &policy);
-    let facts = collect::collect(&opts);
-    let report = engine::evaluate(&facts, &policy, &engine::Selection::default(), &collect::today());
-    let wanted: Vec<String> = if all {
-        report
-            .checks
-            .iter()
-            .filter(|c| matches!(c.status, report::Status::Fail | report::Status::Warn))
-            .map(|c| c.id.clone())
-            .collect()
-    } else {
-        ids.iter().map(|i| i.to_ascii_uppercase()).collect()
-    };
-    let host = collect::host::HostRoot::new(&g.host_root);
-    // Each plan is made on top of the ones approved before it: their edits are what it reads.
-    let approved_edits: std::cell::RefCell<Vec<fix::FileEdit>> = std::cell::RefCell::new(Vec::new());
-    let read = |p: &str| match approved_edits.borrow().iter().rev().find(|e| e.path == p) {
-        Some(e) => Ok(e.after.clone()),
-        None => host.read_to_string(p),
-    };
-    let input = fix::PlanInput { facts: &facts, policy: &policy, host_is_root: host.is_live(), read: &read };
+    let policy = load_policy(cli)?;
+    let mut session = fix::session::Session::start(&collect_options(cli), &policy);
+    let wanted = if all { session.findings() } else { ids };
     let interactive = std::io::stdin().is_terminal();
     let mut all_fixed = true;
-    let mut approved: Vec<fix::Plan> = Vec::new();
     for id in &wanted {
-        let result = report.checks.iter().find(|c| &c.id == id);
-        match result.map(|c| c.status) {
-            Some(report::Status::Pass) => {
-                write_stdout(&format!("{id}: passes already, nothing to fix\n"))?;
+        let plan = match session.propose(id) {
+            Ok(fix::session::Proposal::NothingToFix(line)) => {
+                write_stdout(&format!("{line}\n"))?;
                 continue;
             }
-            Some(report::Status::Skip) => {
-                let why = result.map(|c| c.message.as_str()).unwrap_or_default();
-                write_stdout(&format!("{id}: skipped here ({why}), nothing to fix\n"))?;
-                continue;
-            }
-            _ => {}
-        }
-        let mut plan = match fix::plan(id, &input) {
-            Ok(p) => p,
+            Ok(fix::session::Proposal::Plan(plan)) => plan,
             Err(e) => {
                 eprintln!("wasmdoctor: {id}: cannot plan a fix: {e}");
                 all_fixed = false;
                 continue;
             }
         };
-        executor.dry_run(&mut plan);
         write_stdout(&plan.render())?;
-        if plan.applicability() == fix::Applicability::ManualOnly {
+        if plan.applicability() == plan::Applicability::ManualOnly {
             all_fixed = false;
             continue;
         }
@@ -237,25 +207,34 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
                 continue;
             }
         }
-        approved_edits.borrow_mut().extend(plan.edits.iter().cloned());
-        approved.push(plan);
+        session.approve(plan);
     }
-    if approved.is_empty() {
+    if !session.has_approved() {
         return Ok(if all_fixed { ExitStatus::Clean } else { ExitStatus::Findings });
     }
     // One restart for all the approved edits.
     let mut approval = fix::execute::Approval { restart: !mode.no_restart };
-    if let Some(step) = approved.iter().find_map(|p| p.restart.as_ref()).filter(|_| approval.restart && !mode.yes) {
+    if let Some(step) = session.restart().filter(|_| approval.restart && !mode.yes) {
         approval.restart = ask(&format!("restart `{}` now (`{}`)?", step.service, step.shown()))?;
     }
     let mut say = |line: String| {
         let _ = write_stdout(&format!("{line}\n"));
     };
-    let plans: Vec<&fix::Plan> = approved.iter().collect();
-    for outcome in executor.execute_all(&plans, approval, &mut say) {
-        all_fixed &= outcome.ok;
+    for executed in session.execute(approval, &mut say) {
+        all_fixed &= executed.ok;
     }
     Ok(if all_fixed { ExitStatus::Clean } else { ExitStatus::Findings })
+}
+
+/// A catalog ID that this build implements; otherwise why not (exit 2).
+fn implemented(id: &str) -> anyhow::Result<&'static registry::Check> {
+    if let Some(c) = registry::find(id) {
+        return Ok(c);
+    }
+    if let Some((_, slug)) = registry::RESERVED.iter().find(|(i, s)| i.eq_ignore_ascii_case(id) || *s == id) {
+        anyhow::bail!("`{id}` ({slug}) is reserved in the catalog but not implemented in this version");
+    }
+    anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)")
 }
 
 /// A yes/no question on the terminal; anything but `y`/`yes` is no.
@@ -274,15 +253,12 @@ fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {
 }
 
 fn explain(id: &str) -> anyhow::Result<ExitStatus> {
-    if let Some(e) = catalog::entry(id) {
-        write_stdout(&catalog::explain(e))?;
-        return Ok(ExitStatus::Clean);
-    }
-    let upper = id.to_ascii_uppercase();
-    if let Some((_, slug)) = catalog::ALL_IDS.iter().find(|(i, s)| *i == upper || *s == id) {
-        anyhow::bail!("`{id}` ({slug}) is reserved in the catalog but not implemented in this version");
-    }
-    anyhow::bail!("`{id}` is not a wasmdoctor check ID (see `wasmdoctor list`)")
+    let Some(e) = catalog::entry(id) else {
+        implemented(id)?;
+        anyhow::bail!("`{id}` has no catalog entry");
+    };
+    write_stdout(&catalog::explain(e))?;
+    Ok(ExitStatus::Clean)
 }
 
 fn list(json: bool) -> anyhow::Result<ExitStatus> {

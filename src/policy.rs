@@ -6,6 +6,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::rules::text::line_col;
+use crate::rules::time::is_date;
+use crate::rules::versions::parse_version;
+
 /// The default crun floor. It is a policy choice, not a known fix (knowledge §0, §1.6).
 pub const DEFAULT_CRUN_MINIMUM: &str = "1.8.5";
 /// runwasi shims honour `SystemdCgroup` from v0.6.0 (knowledge §4.2, §7).
@@ -81,7 +85,8 @@ pub struct PolicyError {
 }
 
 impl Policy {
-    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    /// Read and check the policy file; `is_check_id` says which suppression IDs are catalog IDs.
+    pub fn load(path: &Path, is_check_id: fn(&str) -> bool) -> Result<Policy, PolicyError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
             path: shown.clone(),
@@ -89,23 +94,22 @@ impl Policy {
             column: 0,
             message: format!("cannot read the policy file: {e}"),
         })?;
-        Self::parse(&shown, &text)
+        Self::parse(&shown, &text, is_check_id)
     }
 
-    pub fn parse(path: &str, text: &str) -> Result<Policy, PolicyError> {
+    pub fn parse(path: &str, text: &str, is_check_id: fn(&str) -> bool) -> Result<Policy, PolicyError> {
         let policy: Policy = toml::from_str(text).map_err(|e| {
-            let (line, column) =
-                e.span().map(|s| crate::collect::containerd_config::line_col(text, s.start)).unwrap_or((1, 1));
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             PolicyError { path: path.into(), line, column, message: e.message().trim().to_string() }
         })?;
-        policy.validate(path, text)?;
+        policy.validate(path, text, is_check_id)?;
         Ok(policy)
     }
 
-    fn validate(&self, path: &str, text: &str) -> Result<(), PolicyError> {
+    fn validate(&self, path: &str, text: &str, is_check_id: fn(&str) -> bool) -> Result<(), PolicyError> {
         let at = |needle: &str, message: String| {
             let offset = text.find(needle).unwrap_or(0);
-            let (line, column) = crate::collect::containerd_config::line_col(text, offset);
+            let (line, column) = line_col(text, offset);
             PolicyError { path: path.into(), line, column, message }
         };
         let versions = [
@@ -121,7 +125,7 @@ impl Policy {
             }
         }
         for s in &self.suppress {
-            if !crate::catalog::is_known_id(&s.id) {
+            if !is_check_id(&s.id) {
                 return Err(at(&s.id, format!("`suppress.id` = `{}` is not a wasmdoctor check ID", s.id)));
             }
             if s.reason.trim().is_empty() {
@@ -170,22 +174,13 @@ impl Policy {
     }
 }
 
-/// A version as the policy and binaries write it (`1.8.5`, `1.8`, `v0.6.0`, `1.8.5.0.0.0.23-3856`).
-pub fn parse_version(v: &str) -> Option<semver::Version> {
-    crate::collect::versions::release_semver(v).and_then(|s| semver::Version::parse(&s).ok())
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn known(id: &str) -> bool {
+        id == "WD204"
+    }
 
     #[test]
     fn full_example_parses() {
@@ -215,28 +210,32 @@ threshold = "50"
 [keys]
 quit = "q"
 "#;
-        let p = Policy::parse("p.toml", text).unwrap();
+        let p = Policy::parse("p.toml", text, known).unwrap();
         assert_eq!(p.crun_minimum(), semver::Version::new(1, 8, 5));
         assert!(p.suppression_for("WD204", Some("worker-1"), &[], "2026-11-24").is_some());
         assert!(p.suppression_for("WD204", Some("worker-2"), &[], "2026-11-24").is_none());
         assert!(p.suppression_for("WD204", Some("worker-1"), &[], "2027-02-01").is_none());
         assert_eq!(p.restart.map(|r| r.command.len()), Some(3));
         assert_eq!(p.keda.map(|k| k.threshold), Some("50".to_string()));
-        let e = Policy::parse("p.toml", "[keda]\nprometheus = \"http://p:9090\"\n").unwrap_err();
+        let e = Policy::parse("p.toml", "[keda]\nprometheus = \"http://p:9090\"\n", known).unwrap_err();
         assert!(e.message.contains("query"), "a [keda] without its query: {e}");
     }
 
     #[test]
     fn malformed_has_line_and_column() {
-        let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \n").unwrap_err();
+        let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \n", known).unwrap_err();
         assert_eq!((e.line, e.column), (2, 8), "{e}");
-        let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \"abc\"\n").unwrap_err();
+        let e = Policy::parse("p.toml", "[minimum_versions]\ncrun = \"abc\"\n", known).unwrap_err();
         assert_eq!(e.line, 2, "{e}");
-        let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD999\"\nreason = \"x\"\n").unwrap_err();
+        let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD999\"\nreason = \"x\"\n", known).unwrap_err();
         assert!(e.to_string().starts_with("p.toml:2:"), "{e}");
-        let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD204\"\n").unwrap_err();
+        let e = Policy::parse("p.toml", "[[suppress]]\nid = \"WD204\"\n", known).unwrap_err();
         assert!(e.message.contains("reason"), "{e}");
-        let e = Policy::parse("p.toml", "typo = 1\n").unwrap_err();
+        let e = Policy::parse("p.toml", "typo = 1\n", known).unwrap_err();
         assert_eq!(e.line, 1, "{e}");
+        let e =
+            Policy::parse("p.toml", "[[suppress]]\nid = \"WD204\"\nreason = \"x\"\nuntil = \"2027-13-45\"\n", known)
+                .unwrap_err();
+        assert_eq!(e.line, 4, "an impossible date: {e}");
     }
 }

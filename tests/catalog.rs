@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use wasmdoctor::catalog;
-use wasmdoctor::checks::CHECKS;
+use wasmdoctor::registry::CHECKS;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +18,7 @@ fn root() -> &'static Path {
 fn ids_and_slugs_are_unique_and_well_formed() {
     let mut ids = BTreeSet::new();
     let mut slugs = BTreeSet::new();
-    for (id, slug) in catalog::ALL_IDS {
+    for (id, slug) in catalog::all_ids() {
         assert!(id.len() == 5 && id.starts_with("WD") && id[2..].chars().all(|c| c.is_ascii_digit()), "{id}");
         assert!(
             !slug.is_empty()
@@ -27,8 +27,8 @@ fn ids_and_slugs_are_unique_and_well_formed() {
                     .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
             "{slug}"
         );
-        assert!(ids.insert(*id), "duplicate {id}");
-        assert!(slugs.insert(*slug), "duplicate {slug}");
+        assert!(ids.insert(id), "duplicate {id}");
+        assert!(slugs.insert(slug), "duplicate {slug}");
     }
 }
 
@@ -38,8 +38,8 @@ fn every_check_has_exactly_one_entry_and_file() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    let embedded: BTreeSet<String> = catalog::source_files().map(|(n, _)| n.to_string()).collect();
-    assert_eq!(files, embedded, "checks/ and the embedded list in src/catalog.rs differ");
+    let embedded: BTreeSet<String> = catalog::source_files().map(|(n, _)| n).collect();
+    assert_eq!(files, embedded, "checks/ and the registry's entries (src/registry.rs) differ");
     let entries = catalog::entries();
     assert_eq!(entries.len(), embedded.len(), "an embedded entry failed to parse");
     let registered: BTreeMap<&str, &str> = CHECKS.iter().map(|c| (c.id, c.slug)).collect();
@@ -48,7 +48,7 @@ fn every_check_has_exactly_one_entry_and_file() {
     for e in entries {
         assert_eq!(format!("{}-{}.toml", e.id, e.slug), files.iter().find(|f| f.starts_with(&e.id)).unwrap().as_str());
         assert!(
-            catalog::ALL_IDS.contains(&(e.id.as_str(), e.slug.as_str())),
+            catalog::all_ids().contains(&(e.id.as_str(), e.slug.as_str())),
             "{} {} is not in DESIGN's table",
             e.id,
             e.slug
@@ -91,13 +91,6 @@ fn troubleshooting_doc_is_generated_from_the_catalog() {
     }
 }
 
-/// Checks about running daemons and the cluster: fixture hosts have neither, so tests/daemons.rs
-/// (a real containerd and dockerd) and tests/cluster.rs (a fake API server over HTTP) make them pass
-/// and fail.
-const LIVE_CHECKS: &[&str] = &[
-    "WD206", "WD207", "WD301", "WD302", "WD303", "WD304", "WD305", "WD306", "WD307", "WD308", "WD401", "WD402", "WD403",
-];
-
 /// Every implemented check both passes and fails (or errors) on some fixture host, end to end.
 #[test]
 fn every_check_is_seen_passing_and_failing_on_fixtures() {
@@ -112,7 +105,10 @@ fn every_check_is_seen_passing_and_failing_on_fixtures() {
             seen.entry(id).or_default().insert(status);
         }
     }
-    for c in CHECKS.iter().filter(|c| !LIVE_CHECKS.contains(&c.id)) {
+    // Checks about running daemons and the cluster: fixture hosts have neither, so tests/daemons.rs
+    // (a real containerd and dockerd) and tests/cluster.rs (a fake API server over HTTP) make them
+    // pass and fail.
+    for c in CHECKS.iter().filter(|c| !c.needs_live()) {
         let s = seen.get(c.id).cloned().unwrap_or_default();
         assert!(s.contains("pass"), "{} never passes on a fixture host: {s:?}", c.id);
         assert!(
@@ -141,4 +137,25 @@ fn messages_follow_the_convention() {
             assert!(!m.ends_with('.'), "{}: {m}", c["id"]);
         }
     }
+}
+
+/// The README's table of checks is the catalog's (`WASMDOCTOR_BLESS=1` rewrites it).
+#[test]
+fn readme_lists_the_catalog() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- checks-table: generated from checks/*.toml -->\n", "<!-- checks-table end -->");
+    let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) else {
+        panic!("README.md has no `{start}` … `{end}` section");
+    };
+    let have = &readme[a + start.len()..b];
+    let want = catalog::readme_table();
+    if std::env::var_os("WASMDOCTOR_BLESS").is_some() && have != want {
+        std::fs::write(&path, format!("{}{want}{}", &readme[..a + start.len()], &readme[b..])).unwrap();
+        return;
+    }
+    assert!(
+        have == want,
+        "README.md's table of checks is out of date: run `WASMDOCTOR_BLESS=1 cargo test --test catalog`"
+    );
 }

@@ -11,7 +11,7 @@ use common::*;
 use serde_json::json;
 
 fn ago(minutes: u64) -> String {
-    wasmdoctor::collect::rfc3339(SystemTime::now() - Duration::from_secs(minutes * 60))
+    wasmdoctor::rules::time::rfc3339(SystemTime::now() - Duration::from_secs(minutes * 60))
 }
 
 fn report(api: &FakeApi, host: &str, node: &str, extra: &[&str]) -> (Run, serde_json::Value) {

@@ -4,9 +4,10 @@
 mod common;
 
 use proptest::prelude::*;
-use wasmdoctor::collect::containerd_config::{PLUGIN_V1_SHORT, PLUGIN_V2, PLUGIN_V3, parse};
-use wasmdoctor::collect::versions;
 use wasmdoctor::facts::{Route, Runtime, RuntimeStatus};
+use wasmdoctor::rules::containerd::{PLUGIN_V1_SHORT, PLUGIN_V2, PLUGIN_V3};
+use wasmdoctor::rules::containerd_config::parse;
+use wasmdoctor::rules::versions;
 
 fn config_dir() -> std::path::PathBuf {
     common::corpus().join("containerd-config")
@@ -246,7 +247,7 @@ fn templates_keep_what_is_toml() {
         ]
     );
     let spin = p.runtimes.iter().find(|r| r.name == "slight-v0-3-0").unwrap();
-    assert_eq!(spin.shim_binary().as_deref(), Some("containerd-shim-slight-v0-3-0-v1"));
+    assert_eq!(wasmdoctor::rules::containerd::shim_binary(spin).as_deref(), Some("containerd-shim-slight-v0-3-0-v1"));
 }
 
 #[test]
@@ -353,7 +354,7 @@ fn every_corpus_config_through_the_whole_engine() {
         std::fs::write(&full, &text).unwrap();
         let facts = collect(&CollectOptions::node_only(root.path(), "corpus"));
         let report = evaluate(&facts, &Default::default(), &Selection::default(), "2026-11-24");
-        assert_eq!(report.checks.len(), wasmdoctor::checks::CHECKS.len(), "{name}");
+        assert_eq!(report.checks.len(), wasmdoctor::registry::CHECKS.len(), "{name}");
         let wd201 = report.checks.iter().find(|c| c.id == "WD201").unwrap();
         assert!(!wd201.message.is_empty(), "{name}");
         if !name.contains("excerpt") {

@@ -528,7 +528,7 @@ fn sockets_that_never_answer_time_out_and_the_report_completes() {
     let j = r.json();
     assert_schema_valid(&j);
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
-    assert_eq!(j["checks"].as_array().unwrap().len(), wasmdoctor::checks::CHECKS.len());
+    assert_eq!(j["checks"].as_array().unwrap().len(), wasmdoctor::registry::CHECKS.len());
     let wd206 = check(&j, "WD206");
     assert_eq!(wd206["status"], "error", "{wd206}");
     assert_eq!(wd206["message"], "/run/containerd/containerd.sock accepted the connection but did not answer in time");

@@ -167,7 +167,7 @@ fn hung_crun_times_out_and_the_report_completes() {
     assert!(start.elapsed() < std::time::Duration::from_secs(8), "took {:?}", start.elapsed());
     let m = check(&j, "WD102")["message"].as_str().unwrap();
     assert!(m.contains("did not finish within 2s and was killed"), "{m}");
-    assert_eq!(j["checks"].as_array().unwrap().len(), wasmdoctor::checks::CHECKS.len());
+    assert_eq!(j["checks"].as_array().unwrap().len(), wasmdoctor::registry::CHECKS.len());
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn explain_and_list() {
     let r = run(&["explain", "crun-pod-annotations"]);
     assert!(r.stdout.starts_with("WD204 "));
     let r = run(&["list"]);
-    assert_eq!(r.stdout.lines().count(), wasmdoctor::checks::CHECKS.len());
+    assert_eq!(r.stdout.lines().count(), wasmdoctor::registry::CHECKS.len());
     assert!(r.stdout.lines().next().unwrap().starts_with("WD101  crun-installed"));
     let j = run(&["list", "--json"]).json();
     assert_eq!(j[0]["id"], "WD101");

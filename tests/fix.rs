@@ -8,8 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::*;
-use wasmdoctor::collect::containerd_config::parse;
 use wasmdoctor::facts::Route;
+use wasmdoctor::rules::containerd_config::parse;
 
 const WANTED: &[&str] = &["module.wasm.image/variant", "run.oci.handler"];
 
@@ -189,11 +189,11 @@ fn plan_apply_recheck_idempotent_undo() {
     plan_apply_recheck_undo(root.path(), "WD204", "wd204_docs_config");
 }
 
-fn test_plan(original: &str) -> wasmdoctor::fix::Plan {
-    wasmdoctor::fix::Plan {
+fn test_plan(original: &str) -> wasmdoctor::plan::Plan {
+    wasmdoctor::plan::Plan {
         id: "WD204".into(),
         summary: "test".into(),
-        edits: vec![wasmdoctor::fix::FileEdit {
+        edits: vec![wasmdoctor::plan::FileEdit {
             path: "/etc/containerd/config.toml".into(),
             exists: true,
             before: original.to_string(),
@@ -209,7 +209,8 @@ fn test_plan(original: &str) -> wasmdoctor::fix::Plan {
 #[test]
 fn refusals() {
     use wasmdoctor::collect::host::HostRoot;
-    use wasmdoctor::fix::{FileEdit, FixError, apply::apply};
+    use wasmdoctor::fix::{FixError, apply::apply};
+    use wasmdoctor::plan::FileEdit;
     let root = node_root();
     let host = HostRoot::new(root.path());
     let original = config(root.path());
@@ -321,7 +322,7 @@ fn wd204_edit_on_every_corpus_config_with_the_problem() {
             if has {
                 continue;
             }
-            let out = wasmdoctor::fix::toml_edit::add_pod_annotations(&text, &r.plugin_id, &r.name, WANTED).unwrap();
+            let out = wasmdoctor::plan::edit::add_pod_annotations(&text, &r.plugin_id, &r.name, WANTED).unwrap();
             let again = parse(&name, &out, false).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             let fixed = again.runtimes.iter().find(|x| x.name == r.name && x.plugin_id == r.plugin_id).unwrap();
             let ann = fixed.pod_annotations.clone().unwrap();
@@ -508,6 +509,31 @@ fn wd205_k0s_drop_in() {
 /// WD202 on every corpus config (templates and excerpts excepted) without a Wasm runtime, through
 /// the real collector and planner on a host root with a WASM-capable crun: the result parses, the
 /// crun runtime is read with the right fields, and every byte of the original is kept.
+/// A planner changes exactly what its check found: of two crun runtimes, the one whose
+/// `pod_annotations` already let the annotation through by a `path.Match` pattern is left alone.
+#[test]
+fn wd204_edits_only_the_runtimes_the_check_found() {
+    let root = node_root();
+    let two = r#"version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+  runtime_type = "io.containerd.runc.v2"
+  pod_annotations = ["module.wasm.image/*"]
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+    BinaryName = "/usr/local/bin/crun"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasm]
+  runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasm.options]
+    BinaryName = "/usr/local/bin/crun"
+"#;
+    write(root.path(), "/etc/containerd/config.toml", two, 0o644);
+    let r = wd(root.path(), &["fix", "WD204", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let added: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect();
+    assert_eq!(added, ["+  pod_annotations = [\"module.wasm.image/variant\", \"run.oci.handler\"]"], "{}", r.stdout);
+    let hunk = r.stdout.lines().find(|l| l.starts_with("@@")).unwrap_or_default();
+    assert!(hunk.starts_with("@@ -6,"), "the edit is in runtime `wasm` (line 6 on), not `crun`: {}", r.stdout);
+}
+
 #[test]
 fn wd202_on_every_corpus_config_with_the_problem() {
     use wasmdoctor::collect::{CollectOptions, collect, host::HostRoot};
@@ -536,7 +562,7 @@ fn wd202_on_every_corpus_config_with_the_problem() {
         let host = HostRoot::new(root.path());
         let read = |p: &str| host.read_to_string(p);
         let policy = wasmdoctor::policy::Policy::default();
-        let input = wasmdoctor::fix::PlanInput { facts: &facts, policy: &policy, host_is_root: false, read: &read };
+        let input = wasmdoctor::plan::PlanInput { facts: &facts, policy: &policy, host_is_root: false, read: &read };
         let plan = wasmdoctor::fix::plan("WD202", &input).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(plan.edits.len(), 1, "{name}: {}", plan.render());
         let e = &plan.edits[0];
@@ -831,7 +857,7 @@ fn wd307_keda_scaledobject_only_where_keda_is_served() {
 /// they declare: no panic, and a result that is still read as a template of the same runtimes.
 #[test]
 fn line_editors_on_every_corpus_file() {
-    use wasmdoctor::fix::toml_edit::{rename_runtime_plugin, runtime_block, set_in_template};
+    use wasmdoctor::plan::edit::{rename_runtime_plugin, runtime_block, set_in_template};
     let dir = corpus().join("containerd-config");
     let mut edited = 0;
     for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {

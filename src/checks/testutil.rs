@@ -1,10 +1,15 @@
 //! Small builders of facts for the checks' unit tests.
 
-use crate::collect::{containerd_config, versions};
+use std::collections::BTreeMap;
+
 use crate::facts::*;
 use crate::policy::Policy;
+use crate::rules::{containerd_config, distribution, versions};
 
 use super::{Ctx, Outcome};
+
+/// A node check's signature.
+pub type NodeCheck = fn(&Ctx, &NodeFacts) -> Outcome;
 
 pub fn facts(node: NodeFacts) -> Facts {
     Facts {
@@ -22,18 +27,24 @@ pub fn facts(node: NodeFacts) -> Facts {
     }
 }
 
-pub fn run(check: fn(&Ctx) -> Outcome, node: NodeFacts) -> Outcome {
+pub fn run(check: NodeCheck, node: NodeFacts) -> Outcome {
     run_with(check, node, &Policy::default())
 }
 
-pub fn run_with(check: fn(&Ctx) -> Outcome, node: NodeFacts, policy: &Policy) -> Outcome {
+pub fn run_with(check: NodeCheck, node: NodeFacts, policy: &Policy) -> Outcome {
     let f = facts(node);
-    check(&Ctx { facts: &f, policy })
+    let node = f.node.collected().expect("the node facts of a test");
+    check(&Ctx { facts: &f, policy }, node)
+}
+
+/// A policy file's text, any suppression ID accepted.
+pub fn policy(text: &str) -> Policy {
+    Policy::parse("policy.toml", text, |_| true).expect("a test policy parses")
 }
 
 /// A plain containerd node whose `/etc/containerd/config.toml` holds `text`.
 pub fn config(text: &str) -> ContainerdConfig {
-    config_at(Distribution::Containerd, containerd_config::DEFAULT_CONFIG, text, None)
+    config_at(Distribution::Containerd, distribution::DEFAULT_CONFIG, text, None)
 }
 
 pub fn config_at(dist: Distribution, path: &str, text: &str, major: Option<u64>) -> ContainerdConfig {
@@ -117,3 +128,106 @@ pub const SHIM_RUNTIME_V2: &str = r#"version = 2
 pub const CRUN_1_7_2_WASMEDGE: &str = "crun version 1.7.2\ncommit: 0356bf4aff9a133d655dc13b1d9ac9424706cac4\nrundir: /run/user/501/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +CRIU +LIBKRUN +WASM:wasmedge +YAJL\n";
 pub const CRUN_1_23_1_NO_WASM: &str = "crun version 1.23.1 \ncommit: d20b23dba05e822b93b82f2f34fd5dada433e0c2 \nrundir: /run/user/1000/crun \nspec: 1.0.0 \n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n";
 pub const CRUN_1_27_1_WASMEDGE: &str = "crun version 1.27.1\ncommit: 3ec076b3b6714ec2f1a10533cf18d5605a6de637\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +CRIU +LIBKRUN +WASM:wasmedge +YAJL\n";
+
+// ---------------------------------------------------------------------------------------------
+// the cluster
+
+pub fn cluster_facts(
+    pods: Vec<PodInfo>,
+    workloads: Vec<WorkloadInfo>,
+    hpas: Vec<HpaInfo>,
+    rcs: Vec<RuntimeClassInfo>,
+) -> ClusterFacts {
+    ClusterFacts {
+        keda: None,
+        context: Some("test".into()),
+        server: Some("https://127.0.0.1:6443".into()),
+        runtime_classes: Fact::Collected(rcs),
+        nodes: Fact::Collected(vec![]),
+        pods: Fact::Collected(pods),
+        workloads: Fact::Collected(workloads),
+        events: Fact::Collected(vec![]),
+        hpas: Fact::Collected(hpas),
+        pod_metrics: Fact::Collected(vec![]),
+        logs: vec![],
+    }
+}
+
+pub fn rc(name: &str, handler: &str) -> RuntimeClassInfo {
+    RuntimeClassInfo { name: name.into(), handler: handler.into(), node_selector: BTreeMap::new() }
+}
+
+/// A running pod of namespace `demo` on `worker-1`, started at 09:00 (an hour before the facts).
+pub fn pod(name: &str, rc: &str, image: &str, owner: Option<&str>) -> PodInfo {
+    PodInfo {
+        namespace: "demo".into(),
+        name: name.into(),
+        node: Some("worker-1".into()),
+        runtime_class: Some(rc.into()),
+        wasm_annotations: BTreeMap::new(),
+        owner: owner.map(|o| ObjectRef { kind: "ReplicaSet".into(), namespace: Some("demo".into()), name: o.into() }),
+        phase: Some("Running".into()),
+        start_time: None,
+        containers: vec![ContainerInfo {
+            name: "app".into(),
+            image: Some(image.into()),
+            state: "running".into(),
+            started_at: Some("2026-11-24T09:00:00Z".into()),
+            reason: None,
+            message: None,
+            restart_count: 0,
+        }],
+    }
+}
+
+pub fn event(pod: &str, reason: &str, message: &str) -> EventInfo {
+    EventInfo {
+        namespace: "demo".into(),
+        object: ObjectRef { kind: "Pod".into(), namespace: Some("demo".into()), name: pod.into() },
+        reason: reason.into(),
+        message: message.into(),
+        count: 1,
+        last_seen: None,
+    }
+}
+
+pub fn log(pod: &str, tail: &str) -> ContainerLog {
+    ContainerLog {
+        namespace: "demo".into(),
+        pod: pod.into(),
+        container: "app".into(),
+        bytes: Fact::Collected(tail.len() as u64),
+        tail: tail.into(),
+    }
+}
+
+/// Run a cluster check on a node whose containerd config is `node_config`, in this cluster.
+pub fn run_cluster(check: fn(&Ctx, &ClusterFacts) -> Outcome, node_config: &str, cluster: ClusterFacts) -> Outcome {
+    let mut f = facts(node(config(node_config)));
+    f.cluster = Fact::Collected(cluster.clone());
+    check(&Ctx { facts: &f, policy: &Policy::default() }, &cluster)
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker
+
+/// Facts of a node whose dockerd is `version`, with this store and these shims on its PATH.
+pub fn with_docker(version: &str, driver_type: Option<&str>, shims: &[&str]) -> Facts {
+    let mut f = facts(node(config("")));
+    let mut status = vec![("Root Dir".to_string(), "/var/lib/docker/vfs".to_string())];
+    if let Some(t) = driver_type {
+        status = vec![("driver-type".to_string(), t.to_string())];
+    }
+    f.docker = Fact::Collected(DockerFacts {
+        host: "unix:///var/run/docker.sock".into(),
+        server_version: version.into(),
+        api_version: "1.41".into(),
+        driver: if driver_type.is_some() { "overlayfs".into() } else { "vfs".into() },
+        driver_status: status,
+        runtimes: vec!["io.containerd.runc.v2".into(), "runc".into()],
+        dockerd_path: Fact::Collected("/usr/local/bin:/usr/bin".into()),
+        shims_on_path: shims.iter().map(|s| s.to_string()).collect(),
+        searched: vec!["/usr/local/bin".into(), "/usr/bin".into()],
+    });
+    f
+}

@@ -14,18 +14,13 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::facts::*;
+use crate::rules::kube::{cpu_nanocores, memory_bytes};
+use crate::rules::wasm::{WASM_ANNOTATIONS, looks_wasm_name};
 
 const PAGE: usize = 500;
 const LOG_LIMIT_BYTES: usize = 4096;
 const LOG_TAIL_LINES: usize = 50;
 const LOG_CONCURRENCY: usize = 16;
-
-/// Annotations crun reads; the only ones kept from pods and templates.
-pub const WASM_ANNOTATIONS: &[&str] = &["module.wasm.image/variant", "run.oci.handler"];
-
-/// Words in a RuntimeClass's name or handler that say it runs Wasm. Used only to choose whose
-/// logs to fetch; the checks decide Wasm-ness from the node's runtimes.
-const WASM_WORDS: &[&str] = &["wasm", "crun", "spin", "slight", "wws", "lunatic", "wamr"];
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -267,13 +262,11 @@ fn api_error(e: &kube::Error, resource: &str, group: &str) -> Missing {
     }
 }
 
+/// A URL query value, every byte but the unreserved ones (RFC 3986) escaped.
 fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const QUERY_VALUE: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 async fn workloads(lister: &Lister<'_>) -> Fact<Vec<WorkloadInfo>> {
@@ -299,14 +292,14 @@ async fn workloads(lister: &Lister<'_>) -> Fact<Vec<WorkloadInfo>> {
 }
 
 /// Whether a pod's logs are worth fetching: it carries a Wasm annotation, or its RuntimeClass's
-/// name or handler names a Wasm runtime.
+/// name or handler names a Wasm runtime (the checks decide Wasm-ness from the node's runtimes).
 fn looks_wasm(pod: &PodInfo, rcs: &[RuntimeClassInfo]) -> bool {
     if !pod.wasm_annotations.is_empty() {
         return true;
     }
     let Some(rc) = &pod.runtime_class else { return false };
     let handler = rcs.iter().find(|r| &r.name == rc).map(|r| r.handler.as_str()).unwrap_or("");
-    WASM_WORDS.iter().any(|w| rc.contains(w) || handler.contains(w))
+    looks_wasm_name(rc) || looks_wasm_name(handler)
 }
 
 async fn fetch_logs(
@@ -797,37 +790,6 @@ impl PodMetricsItem {
     }
 }
 
-/// `250m` → 250_000_000, `1` → 1e9, `12345n` → 12345, `3u` → 3000.
-pub fn cpu_nanocores(q: &str) -> u64 {
-    let (num, scale) = match q.char_indices().last() {
-        Some((i, 'n')) => (&q[..i], 1.0),
-        Some((i, 'u')) => (&q[..i], 1e3),
-        Some((i, 'm')) => (&q[..i], 1e6),
-        _ => (q, 1e9),
-    };
-    num.parse::<f64>().map(|n| (n * scale) as u64).unwrap_or(0)
-}
-
-/// `128Mi`, `1Gi`, `500k`, `1024` → bytes.
-pub fn memory_bytes(q: &str) -> u64 {
-    const UNITS: &[(&str, f64)] = &[
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-    ];
-    for (suffix, scale) in UNITS {
-        if let Some(n) = q.strip_suffix(suffix) {
-            return n.parse::<f64>().map(|n| (n * scale) as u64).unwrap_or(0);
-        }
-    }
-    q.parse::<f64>().map(|n| n as u64).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -848,16 +810,6 @@ mod tests {
         assert!(!serde_json::to_string(&p.containers).unwrap().contains("s3cr3t"), "env values never kept");
         let bare: PodItem = serde_json::from_str(r#"{"metadata":{"name":"x","annotations":null}}"#).unwrap();
         assert!(bare.into_info().wasm_annotations.is_empty());
-    }
-
-    #[test]
-    fn quantities() {
-        assert_eq!(cpu_nanocores("250m"), 250_000_000);
-        assert_eq!(cpu_nanocores("12345n"), 12345);
-        assert_eq!(cpu_nanocores("1"), 1_000_000_000);
-        assert_eq!(cpu_nanocores("junk"), 0);
-        assert_eq!(memory_bytes("128Mi"), 134_217_728);
-        assert_eq!(memory_bytes("1k"), 1000);
     }
 
     #[test]

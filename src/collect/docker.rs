@@ -7,7 +7,9 @@ use bollard::{API_DEFAULT_VERSION, Docker};
 
 use super::host::HostRoot;
 use super::{procfs, socket};
-use crate::facts::{DockerFacts, Fact, MissingKind, WASM_SHIM_ENGINES};
+use crate::facts::{DockerFacts, Fact, MissingKind};
+use crate::rules::containerd::STANDARD_PATH;
+use crate::rules::wasm::is_wasm_shim_name;
 
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
@@ -63,10 +65,10 @@ pub async fn collect(host: &HostRoot, host_url: &str, timeout: Duration) -> Fact
             Some(path) => (Fact::Collected(path.clone()), path),
             None => (
                 Fact::unavailable(MissingKind::PermissionDenied, format!("/proc/{}/environ is not readable", p.pid)),
-                super::node::STANDARD_PATH.to_string(),
+                STANDARD_PATH.to_string(),
             ),
         },
-        Fact::Unavailable(m) => (Fact::Unavailable(m), super::node::STANDARD_PATH.to_string()),
+        Fact::Unavailable(m) => (Fact::Unavailable(m), STANDARD_PATH.to_string()),
     };
     let searched: Vec<String> = searched.split(':').filter(|d| !d.is_empty()).map(String::from).collect();
     let shims_on_path = wasm_shims_in(host, &searched);
@@ -97,13 +99,6 @@ fn wasm_shims_in(host: &HostRoot, dirs: &[String]) -> Vec<String> {
         found.extend(names.into_iter().map(|n| format!("{}/{n}", d.trim_end_matches('/'))));
     }
     found
-}
-
-fn is_wasm_shim_name(name: &str) -> bool {
-    name.strip_prefix("containerd-shim-").is_some_and(|rest| {
-        WASM_SHIM_ENGINES.iter().any(|e| rest.starts_with(e))
-            && rest.rsplit('-').next().is_some_and(|v| v.starts_with('v'))
-    })
 }
 
 /// `DOCKER_HOST`, else the default socket.

@@ -3,18 +3,6 @@
 
 use super::host::HostRoot;
 
-/// Engine libraries crun's Wasm handlers `dlopen`.
-pub const ENGINE_LIBRARIES: &[(&str, &str)] = &[
-    ("wasmedge", "libwasmedge.so.0"),
-    ("wasmtime", "libwasmtime.so"),
-    ("wasmer", "libwasmer.so"),
-    ("wamr", "libiwasm.so"),
-];
-
-pub fn library_for_handler(handler: &str) -> Option<&'static str> {
-    ENGINE_LIBRARIES.iter().find(|(h, _)| *h == handler).map(|(_, l)| *l)
-}
-
 const MAX_INCLUDE_DEPTH: usize = 8;
 
 /// The directories in ld.so's order: ld.so.conf entries first, then the trusted defaults.

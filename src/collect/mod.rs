@@ -12,12 +12,13 @@ pub mod ldso;
 pub mod node;
 pub mod procfs;
 pub mod socket;
-pub mod versions;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::facts::{FACTS_SCHEMA_VERSION, Fact, Facts, MissingKind};
+use crate::facts::{FACTS_SCHEMA_VERSION, Fact, Facts, MissingKind, SourceKind};
+use crate::rules::distribution::CONTAINERD_SOCKETS;
+use crate::rules::time::rfc3339;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -36,50 +37,27 @@ pub struct CollectOptions {
     pub exec_timeout: Duration,
 }
 
-/// The sources of facts; each is collected on its own thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SourceKind {
-    Node,
-    Containerd,
-    Docker,
-    Cluster,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 4] =
-        [SourceKind::Node, SourceKind::Containerd, SourceKind::Docker, SourceKind::Cluster];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceKind::Node => "node",
-            SourceKind::Containerd => "containerd",
-            SourceKind::Docker => "docker",
-            SourceKind::Cluster => "cluster",
-        }
-    }
-}
-
 /// A source's result, as it arrives.
-enum Arrival {
+pub enum Arrival {
     Node(Box<Fact<crate::facts::NodeFacts>>),
     Containerd(Fact<crate::facts::ContainerdLive>),
     Docker(Fact<crate::facts::DockerFacts>),
     Cluster(Fact<crate::facts::ClusterFacts>),
 }
 
-/// Collection under way: sources report as they finish (the TUI shows each as it arrives), and
-/// whatever has not arrived by the common deadline is marked timed out.
+/// Collection under way: each source runs on its own thread and hands its result to the owner's
+/// `deliver` as it finishes (the TUI shows each as it arrives); the owner passes it to `arrive`,
+/// and whatever has not arrived by the common deadline is marked timed out by `expire`.
 pub struct Collection {
     pub facts: Facts,
     pub pending: std::collections::BTreeSet<SourceKind>,
-    rx: mpsc::Receiver<Arrival>,
     started: Instant,
     deadline: Instant,
     timeout: Duration,
 }
 
 impl Collection {
-    pub fn start(opts: &CollectOptions) -> Collection {
+    pub fn start(opts: &CollectOptions, deliver: impl Fn(Arrival) + Send + Clone + 'static) -> Collection {
         let started = Instant::now();
         let host = host::HostRoot::new(&opts.host_root);
         let node_name = opts.node_name.clone().or_else(|| {
@@ -89,13 +67,11 @@ impl Collection {
         // Sources stop themselves a little before the common deadline, so that their own, more precise
         // reason ("accepted the connection but did not answer") arrives rather than the generic one.
         let inner = timeout.mul_f64(0.9);
-        let (tx, rx) = mpsc::channel();
         let mut pending = std::collections::BTreeSet::new();
         let mut spawn = |kind: SourceKind, f: Box<dyn FnOnce() -> Arrival + Send>| {
-            let tx = tx.clone();
-            let spawned = std::thread::Builder::new().name(format!("collect-{}", kind.name())).spawn(move || {
-                let _ = tx.send(f());
-            });
+            let deliver = deliver.clone();
+            let spawned =
+                std::thread::Builder::new().name(format!("collect-{}", kind.name())).spawn(move || deliver(f()));
             if spawned.is_ok() {
                 pending.insert(kind);
             }
@@ -152,28 +128,33 @@ impl Collection {
             docker: placeholder(pending.contains(&SourceKind::Docker), "--no-docker"),
             cluster: placeholder(pending.contains(&SourceKind::Cluster), "--no-cluster"),
         };
-        Collection { facts, pending, rx, started, deadline: started + timeout, timeout }
+        Collection { facts, pending, started, deadline: started + timeout, timeout }
     }
 
-    /// Wait up to `wait` for the next source; returns the one that arrived (or timed out), `None`
-    /// when none did in that time or all are in.
-    pub fn next(&mut self, wait: Duration) -> Option<SourceKind> {
-        if self.pending.is_empty() {
+    /// When every source still pending is given up on.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Mark a source that missed the common deadline as timed out; `None` before the deadline or
+    /// when all are in.
+    pub fn expire(&mut self, now: Instant) -> Option<SourceKind> {
+        if now < self.deadline {
             return None;
         }
-        let now = Instant::now();
-        if now >= self.deadline {
-            let late = *self.pending.iter().next()?;
-            let reason = format!("the {} source did not finish within {}s", late.name(), self.timeout.as_secs_f32());
-            match late {
-                SourceKind::Node => self.facts.node = Fact::unavailable(MissingKind::Timeout, reason),
-                SourceKind::Containerd => self.facts.containerd = Fact::unavailable(MissingKind::Timeout, reason),
-                SourceKind::Docker => self.facts.docker = Fact::unavailable(MissingKind::Timeout, reason),
-                SourceKind::Cluster => self.facts.cluster = Fact::unavailable(MissingKind::Timeout, reason),
-            }
-            return Some(self.done(late));
+        let late = *self.pending.iter().next()?;
+        let reason = format!("the {} source did not finish within {}s", late.name(), self.timeout.as_secs_f32());
+        match late {
+            SourceKind::Node => self.facts.node = Fact::unavailable(MissingKind::Timeout, reason),
+            SourceKind::Containerd => self.facts.containerd = Fact::unavailable(MissingKind::Timeout, reason),
+            SourceKind::Docker => self.facts.docker = Fact::unavailable(MissingKind::Timeout, reason),
+            SourceKind::Cluster => self.facts.cluster = Fact::unavailable(MissingKind::Timeout, reason),
         }
-        let arrival = self.rx.recv_timeout(wait.min(self.deadline - now)).ok()?;
+        Some(self.done(late))
+    }
+
+    /// Take a source's result in; returns which source it was.
+    pub fn arrive(&mut self, arrival: Arrival) -> SourceKind {
         let kind = match arrival {
             Arrival::Node(f) => {
                 self.facts.node = *f;
@@ -192,7 +173,7 @@ impl Collection {
                 SourceKind::Cluster
             }
         };
-        Some(self.done(kind))
+        self.done(kind)
     }
 
     fn done(&mut self, kind: SourceKind) -> SourceKind {
@@ -201,14 +182,6 @@ impl Collection {
             self.facts.collect_ms = self.started.elapsed().as_millis() as u64;
         }
         kind
-    }
-
-    /// Block until every source is in (or timed out) and return the facts.
-    pub fn finish(mut self) -> Facts {
-        while !self.pending.is_empty() {
-            let _ = self.next(self.timeout);
-        }
-        self.facts
     }
 }
 
@@ -231,8 +204,29 @@ impl CollectOptions {
     }
 }
 
+/// Every source, collected concurrently; blocks until all are in or the deadline has passed.
 pub fn collect(opts: &CollectOptions) -> Facts {
-    Collection::start(opts).finish()
+    let (tx, rx) = mpsc::channel();
+    let mut collection = Collection::start(opts, move |arrival| {
+        let _ = tx.send(arrival);
+    });
+    while !collection.pending.is_empty() {
+        let now = Instant::now();
+        if collection.expire(now).is_some() {
+            continue;
+        }
+        match rx.recv_timeout(collection.deadline().saturating_duration_since(now)) {
+            Ok(arrival) => {
+                collection.arrive(arrival);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // Every source thread is gone; those that did not deliver time out at the deadline.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(collection.deadline().saturating_duration_since(now))
+            }
+        }
+    }
+    collection.facts
 }
 
 /// What a source's fact holds before it arrives: "still collecting", or why it was left out.
@@ -244,15 +238,10 @@ fn placeholder<T>(pending: bool, flag: &str) -> Fact<T> {
 /// The containerd socket: the given address, else the first of the distributions' sockets that
 /// exists under the host root (else the default one, to report as missing).
 fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> (std::path::PathBuf, String) {
-    const CANDIDATES: &[&str] = &[
-        "/run/containerd/containerd.sock",
-        "/run/k3s/containerd/containerd.sock",
-        "/var/snap/microk8s/common/run/containerd.sock",
-    ];
     let address = given
         .map(String::from)
-        .or_else(|| CANDIDATES.iter().find(|c| host.exists(c)).map(|c| c.to_string()))
-        .unwrap_or_else(|| CANDIDATES[0].to_string());
+        .or_else(|| CONTAINERD_SOCKETS.iter().find(|c| host.exists(c)).map(|c| c.to_string()))
+        .unwrap_or_else(|| CONTAINERD_SOCKETS[0].to_string());
     (host.resolve(&address), address)
 }
 
@@ -264,50 +253,16 @@ fn block_on<T>(fut: impl std::future::Future<Output = Fact<T>>) -> Fact<T> {
     }
 }
 
-/// `2026-11-24T10:00:00Z` for a time, without a date library.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Today's date as `YYYY-MM-DD` (UTC), for suppression expiry.
-pub fn today() -> String {
-    rfc3339(SystemTime::now())[..10].to_string()
-}
-
-// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dates() {
-        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_514_400);
-        assert_eq!(rfc3339(t), "2026-11-24T10:00:00Z");
-    }
-
-    #[test]
     fn sources_left_out_are_not_pending() {
         let opts = CollectOptions { node: false, ..CollectOptions::node_only("/nonexistent-host-root", "n") };
-        let c = Collection::start(&opts);
+        let c = Collection::start(&opts, |_| {});
         assert!(c.pending.is_empty());
-        let f = c.finish();
+        let f = collect(&opts);
         assert!(matches!(f.node, Fact::Unavailable(m) if m.reason == "`--no-node` was given"));
     }
 }

@@ -6,18 +6,16 @@ use std::time::Duration;
 
 use super::containerd_config::{self, Layout};
 use super::host::{HostRoot, is_executable};
-use super::{elf, exec, ldso, procfs, versions};
+use super::{elf, exec, ldso, procfs};
 use crate::facts::{
     BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact,
-    InstalledShim, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution, Tool,
-    WasmEdge,
+    InstalledShim, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution,
+    VersionedBinary, WasmEdge,
 };
-
-/// The PATH containerd gets from systemd when its own environment cannot be read.
-pub const STANDARD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// Installer directories that containerd does not search unless they are on its PATH.
-const INSTALLER_DIRS: &[&str] = &["/opt/kwasm/bin", "/opt/rcm/bin", "/var/snap/microk8s/common/kwasm/bin"];
+use crate::rules::containerd::{STANDARD_PATH, shim_binary};
+use crate::rules::crun::ENGINE_LIBRARIES;
+use crate::rules::distribution::{INSTALLER_DIRS, KNOWN_SHIMS, UNIT_DIRS, candidate_units, containerd_bin_dirs};
+use crate::rules::versions;
 
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
@@ -45,18 +43,14 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
             find_file(host, candidates).map(|p| run_tool(opts, &p, &["--version"], versions::parse_wasmedge))
         });
         let containerd_binary = containerd.join().ok().flatten();
-        let major = containerd_binary
-            .as_ref()
-            .and_then(|t| t.version.collected())
-            .and_then(|v| versions::release_semver(v))
-            .and_then(|v| v.split('.').next().and_then(|m| m.parse().ok()));
+        let major = containerd_binary.as_ref().and_then(|t| t.version.collected()).and_then(|v| versions::major(v));
         let config = containerd_config::collect(host, &layout, major);
         (containerd_binary, wasmedge.join().ok().flatten(), config)
     });
 
     let lib_dirs = ldso::search_dirs(host, &opts.arch);
     let mut found: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for (_, soname) in ldso::ENGINE_LIBRARIES {
+    for (_, soname) in ENGINE_LIBRARIES {
         found.insert(soname.to_string(), ldso::find(host, &lib_dirs, soname));
     }
     let wasmedge_lib = found.get("libwasmedge.so.0").cloned().flatten().or_else(|| {
@@ -87,17 +81,6 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
     }
 }
 
-/// runwasi shims k3s detects (its `runtimes.go` table): handler name and runtime type.
-pub const KNOWN_SHIMS: &[(&str, &str)] = &[
-    ("wasmedge", "io.containerd.wasmedge.v1"),
-    ("spin", "io.containerd.spin.v2"),
-    ("wasmtime", "io.containerd.wasmtime.v1"),
-    ("wasmer", "io.containerd.wasmer.v1"),
-    ("wws", "io.containerd.wws.v1"),
-    ("slight", "io.containerd.slight.v1"),
-    ("lunatic", "io.containerd.lunatic.v1"),
-];
-
 /// Known shims present where containerd looks for them: its `$PATH` (else the standard one), then
 /// its own directory.
 fn installed_shims(host: &HostRoot, process: Option<&Process>, layout: &Layout) -> Vec<InstalledShim> {
@@ -119,17 +102,9 @@ fn installed_shims(host: &HostRoot, process: Option<&Process>, layout: &Layout) 
         .collect()
 }
 
-const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/usr/local/lib/systemd/system",
-    "/usr/lib/systemd/system",
-    "/lib/systemd/system",
-];
-
 /// The systemd units that may run containerd for this distribution and exist on the node.
 fn service_units(host: &HostRoot, distribution: Distribution) -> Vec<String> {
-    crate::fix::restart::candidate_units(distribution)
+    candidate_units(distribution)
         .iter()
         .filter(|u| UNIT_DIRS.iter().any(|d| host.is_file(&format!("{d}/{u}.service"))))
         .map(|u| u.to_string())
@@ -142,13 +117,7 @@ fn standard_dirs() -> Vec<String> {
 
 /// Where the containerd binary lives for this distribution, when its process is not visible.
 fn containerd_dirs(layout: &Layout) -> Vec<String> {
-    let mut dirs = match layout.distribution {
-        Distribution::K3s => vec!["/var/lib/rancher/k3s/data/current/bin".to_string()],
-        Distribution::Rke2 => vec!["/var/lib/rancher/rke2/bin".to_string()],
-        Distribution::Microk8s => vec!["/snap/microk8s/current/bin".to_string()],
-        Distribution::K0s => vec!["/var/lib/k0s/bin".to_string()],
-        Distribution::Containerd => Vec::new(),
-    };
+    let mut dirs: Vec<String> = containerd_bin_dirs(layout.distribution).iter().map(|d| d.to_string()).collect();
     dirs.extend(standard_dirs());
     dirs
 }
@@ -168,7 +137,7 @@ fn find_file(host: &HostRoot, candidates: impl IntoIterator<Item = String>) -> O
     candidates.into_iter().find(|p| host.is_file(p))
 }
 
-fn run_tool(opts: &NodeOptions, path: &str, args: &[&str], parse: fn(&str) -> Option<String>) -> Tool {
+fn run_tool(opts: &NodeOptions, path: &str, args: &[&str], parse: fn(&str) -> Option<String>) -> VersionedBinary {
     let out = exec::run(&opts.host.resolve(path), args, opts.exec_timeout);
     let (version, output) = match out {
         Ok(o) => {
@@ -191,7 +160,7 @@ fn run_tool(opts: &NodeOptions, path: &str, args: &[&str], parse: fn(&str) -> Op
         }
         Err(e) => (exec_failure(e), None),
     };
-    Tool { path: path.to_string(), version, output }
+    VersionedBinary { path: path.to_string(), version, output }
 }
 
 fn exec_failure<T>(e: exec::ExecError) -> Fact<T> {
@@ -300,7 +269,7 @@ fn collect_shims(
         .active_runtimes()
         .filter(|r| r.route == Route::Shim)
         .filter_map(|r| {
-            let binary = r.shim_binary()?;
+            let binary = shim_binary(r)?;
             let runtime_type = r.runtime_type.clone().unwrap_or_default();
             let (path_source, path) = match process.and_then(|p| p.path_env.clone()) {
                 Some(p) => (PathSource::Procfs, p),
@@ -365,7 +334,7 @@ fn collect_shims(
             .map(|r| {
                 s.spawn(move || {
                     let runs = match &r.binary_kind {
-                        BinaryKind::Elf { machine } => elf::runs_on(machine, &opts.arch),
+                        BinaryKind::Elf { machine } => crate::rules::elf::runs_on(machine, &opts.arch),
                         BinaryKind::Script { .. } => true,
                         _ => false,
                     };

@@ -10,8 +10,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FixError, Plan};
+use super::FixError;
 use crate::collect::host::HostRoot;
+use crate::plan::Plan;
 
 pub const JOURNAL: &str = "/var/lib/wasmdoctor/journal.json";
 
@@ -49,7 +50,7 @@ pub struct Changed {
 /// Apply the plan's edits; nothing is written unless every file is still as planned and every
 /// directory can be written.
 pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet, FixError> {
-    let stamp = crate::collect::rfc3339(now).replace([':', '-'], "");
+    let stamp = crate::rules::time::rfc3339(now).replace([':', '-'], "");
     let edits: Vec<_> = plan.edits.iter().filter(|e| e.changes()).collect();
     let mut targets = Vec::new();
     for e in &edits {
@@ -66,8 +67,12 @@ pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet,
         writable(&on_disk, &e.path)?;
         targets.push(on_disk);
     }
-    let mut set =
-        ChangeSet { check: plan.id.clone(), at: crate::collect::rfc3339(now), files: Vec::new(), objects: Vec::new() };
+    let mut set = ChangeSet {
+        check: plan.id.clone(),
+        at: crate::rules::time::rfc3339(now),
+        files: Vec::new(),
+        objects: Vec::new(),
+    };
     for (e, on_disk) in edits.into_iter().zip(targets) {
         let result = if e.exists {
             backup_of(host, &on_disk, &e.path, &stamp).and_then(|backup| {

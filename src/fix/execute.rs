@@ -6,10 +6,12 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::apply::{self, AppliedObject, ChangeSet};
-use super::{Plan, restart};
+use super::{api, restart};
 use crate::collect::{self, CollectOptions, host::HostRoot};
 use crate::engine;
 use crate::facts::{Fact, MissingKind};
+use crate::plan::Plan;
+use crate::plan::restart::RestartStep;
 use crate::policy::Policy;
 use crate::report::{CheckResult, Status};
 
@@ -31,7 +33,7 @@ pub struct Approval {
 
 /// How a plan ended. `ok` is false when anything was refused, failed or rolled back.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Executed {
     pub ok: bool,
     pub recheck: Option<CheckResult>,
 }
@@ -46,20 +48,20 @@ impl<'a> Executor<'a> {
         if plan.objects.is_empty() {
             return;
         }
-        let answers = super::cluster::server_apply(self.opts, &plan.objects, true);
+        let answers = api::server_apply(self.opts, &plan.objects, true);
         plan.dry_run = answers;
     }
 
     /// Carry out `plan`; `say` receives each step as it happens (printed by the CLI, shown by the TUI).
-    pub fn execute(&self, plan: &Plan, approval: Approval, say: &mut dyn FnMut(String)) -> Outcome {
-        let failed = Outcome { ok: false, recheck: None };
+    pub fn execute(&self, plan: &Plan, approval: Approval, say: &mut dyn FnMut(String)) -> Executed {
+        let failed = Executed { ok: false, recheck: None };
         self.execute_all(&[plan], approval, say).pop().unwrap_or(failed)
     }
 
     /// Carry out several approved plans, in order, with one restart at the end for all of their
     /// edits (containerd restarts once, and a rollback restores every file the plans changed).
     /// Each plan must have been made on top of the ones before it (see `PlanInput::read`).
-    pub fn execute_all(&self, plans: &[&Plan], approval: Approval, say: &mut dyn FnMut(String)) -> Vec<Outcome> {
+    pub fn execute_all(&self, plans: &[&Plan], approval: Approval, say: &mut dyn FnMut(String)) -> Vec<Executed> {
         let mut applied: Vec<Option<ChangeSet>> = Vec::new();
         for plan in plans {
             applied.push(self.apply_one(plan, say));
@@ -83,7 +85,7 @@ impl<'a> Executor<'a> {
                 say(format!("{} now: {}: {}", plan.id, c.status.as_str(), c.message));
             }
             let ok = set.is_some() && !rolled_back && recheck.as_ref().is_some_and(|c| c.status == Status::Pass);
-            outcomes.push(Outcome { ok, recheck });
+            outcomes.push(Executed { ok, recheck });
         }
         outcomes
     }
@@ -126,13 +128,13 @@ impl<'a> Executor<'a> {
     /// (for `undo`); the first refusal stops the rest. What was applied is journaled.
     fn apply_objects(&self, plan: &Plan, say: &mut dyn FnMut(String)) -> bool {
         let objects = &plan.objects;
-        let dry = super::cluster::server_apply(self.opts, objects, true);
+        let dry = api::server_apply(self.opts, objects, true);
         if let Some((o, Err(e))) = objects.iter().zip(&dry).find(|(_, r)| r.is_err()) {
             say(format!("not applied: the server refused the dry-run of {} ({e}); nothing was changed", o.shown()));
             return false;
         }
         let mut existed = Vec::new();
-        for (o, r) in objects.iter().zip(super::cluster::exists(self.opts, objects)) {
+        for (o, r) in objects.iter().zip(api::exists(self.opts, objects)) {
             match r {
                 Ok(e) => existed.push(e),
                 Err(e) => {
@@ -146,14 +148,12 @@ impl<'a> Executor<'a> {
         }
         let mut set = ChangeSet {
             check: plan.id.clone(),
-            at: crate::collect::rfc3339(SystemTime::now()),
+            at: crate::rules::time::rfc3339(SystemTime::now()),
             files: Vec::new(),
             objects: Vec::new(),
         };
         let mut ok = true;
-        for ((o, r), existed) in
-            objects.iter().zip(super::cluster::server_apply(self.opts, objects, false)).zip(existed)
-        {
+        for ((o, r), existed) in objects.iter().zip(api::server_apply(self.opts, objects, false)).zip(existed) {
             match r {
                 Ok(()) => {
                     say(format!("applied {} (field manager `wasmdoctor`)", o.shown()));
@@ -184,7 +184,7 @@ impl<'a> Executor<'a> {
 
     /// Restart, wait for containerd, compare what it loaded with the file (WD207). On any failure:
     /// restore this change set's backups, restart again, and say how that went.
-    fn restart_verified(&self, step: &restart::RestartStep, sets: &[&ChangeSet], say: &mut dyn FnMut(String)) -> bool {
+    fn restart_verified(&self, step: &RestartStep, sets: &[&ChangeSet], say: &mut dyn FnMut(String)) -> bool {
         say(format!("restarting `{}`: `{}`", step.service, step.shown()));
         let problem = match restart::run(step) {
             Err(e) => Some(format!("the restart failed: {e}")),
@@ -258,6 +258,6 @@ impl<'a> Executor<'a> {
 
     fn evaluate(&self, id: &str, facts: &crate::facts::Facts) -> Option<CheckResult> {
         let selection = engine::Selection { only: vec![id.to_string()], skip: vec![] };
-        engine::evaluate(facts, self.policy, &selection, &collect::today()).checks.into_iter().next()
+        engine::evaluate(facts, self.policy, &selection, &crate::rules::time::today()).checks.into_iter().next()
     }
 }

@@ -1,6 +1,7 @@
 //! The interactive TUI (ratatui + crossterm): the first frame before any source answers, results
-//! streaming in as each check's sources arrive. The loop owns the state; collection runs on its
-//! own threads and reports through `Collection::next`.
+//! streaming in as each check's sources arrive. The loop owns the state and waits on one channel:
+//! keys (from a reader thread), source arrivals (from the collectors' threads) and fix progress
+//! (from the fix worker's threads) all come in as messages, and a tick turns the spinner.
 
 pub mod keymap;
 pub mod state;
@@ -10,23 +11,41 @@ use std::io::IsTerminal;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
 
-use crate::checks::CHECKS;
-use crate::collect::{CollectOptions, Collection, SourceKind};
+use crate::collect::{Arrival, CollectOptions, Collection};
 use crate::engine::{self, Selection};
 use crate::exit::{ExitStatus, FailOn};
-use crate::facts::{Fact, Missing, MissingKind};
+use crate::facts::{Fact, Missing, MissingKind, SourceKind};
+use crate::fix::execute::Approval;
+use crate::fix::session::Session;
+use crate::plan::{Applicability, Plan};
 use crate::policy::Policy;
+use crate::registry::CHECKS;
 use crate::report::{CheckResult, Report};
 use state::{Action, AppState, Effect, update};
 
-/// How often the spinner turns and the collectors are polled.
+/// How often the spinner turns.
 const TICK: Duration = Duration::from_millis(80);
 
 /// Whether bare `wasmdoctor` should open the TUI: both ends are a terminal.
 pub fn wanted() -> bool {
     std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// Everything the loop waits for.
+enum Msg {
+    Key(KeyEvent),
+    Resize,
+    /// A source of collection run `generation` arrived (a re-run's arrivals replace an older run's).
+    Arrived(u64, Box<Arrival>),
+    Fix(FixMsg),
+}
+
+enum FixMsg {
+    Planned(String, Box<Session>, Result<Box<Plan>, String>),
+    Progress(String),
+    Done(bool),
 }
 
 pub fn run(
@@ -48,48 +67,56 @@ pub fn run(
     let sources = [("node", opts.node), ("containerd", opts.node), ("docker", opts.docker), ("cluster", opts.cluster)];
     let mut state = AppState::new(header, &ids, &sources);
     let mut terminal = ratatui::try_init().map_err(|e| anyhow::anyhow!("cannot start the terminal UI: {e}"))?;
-    let today = crate::collect::today();
-    let mut collection = Collection::start(opts);
-    let mut fixes = FixWorker::new(opts, policy);
+    let today = crate::rules::time::today();
+    let (tx, rx) = mpsc::channel::<Msg>();
+    if let Err(e) = read_keys(tx.clone()) {
+        ratatui::restore();
+        anyhow::bail!("cannot read the keyboard: {e}");
+    }
+    let mut generation = 0;
+    let mut collection = start_collection(opts, &tx, generation);
+    let mut fixes = FixWorker { opts: opts.clone(), policy: policy.clone(), tx: tx.clone(), wanted: None, shown: None };
     update_header(&mut state, &collection);
-    let mut last_tick = Instant::now();
+    let mut next_tick = Instant::now() + TICK;
     let result = (|| -> anyhow::Result<()> {
         loop {
             state.page = terminal.size().map(|s| s.height.saturating_sub(6) as usize).unwrap_or(10).max(1);
             terminal.draw(|f| view::render(f, &state, theme, &keys))?;
-            // Sources that arrived since the last frame, and the checks they complete.
-            while let Some(kind) = collection.next(Duration::ZERO) {
-                source_done(&mut state, &collection, kind);
-                update_header(&mut state, &collection);
-                for c in CHECKS.iter().filter(|c| ids.contains(&c.id)) {
-                    let ready = c.needs.iter().all(|n| !collection.pending.contains(n));
-                    let waiting = state.rows.iter().any(|r| r.id == c.id && r.result.is_none());
-                    if ready && waiting {
-                        let r = engine::evaluate_check(c, &collection.facts, policy, &today);
-                        update(&mut state, Action::CheckDone(Box::new(r)));
-                    }
-                }
-            }
-            if event::poll(TICK.saturating_sub(last_tick.elapsed()))? {
-                match event::read()? {
-                    Event::Key(k) if k.kind == KeyEventKind::Press => {
-                        let effect = keys.action(k, state.typing()).and_then(|a| update(&mut state, a));
-                        match effect {
-                            Some(Effect::Rerun) => collection = Collection::start(opts),
-                            Some(Effect::PlanFix(id)) => fixes.plan(id, &collection.facts),
-                            Some(Effect::ApplyFix { restart }) => fixes.apply(restart),
-                            None => {}
+            let now = Instant::now();
+            let wake = next_tick.min(collection.deadline().max(now));
+            match rx.recv_timeout(wake.saturating_duration_since(now)) {
+                Ok(Msg::Key(k)) => {
+                    let effect = keys.action(k, state.typing()).and_then(|a| update(&mut state, a));
+                    match effect {
+                        Some(Effect::Rerun) => {
+                            generation += 1;
+                            collection = start_collection(opts, &tx, generation);
                         }
+                        Some(Effect::PlanFix(id)) => fixes.plan(id, &collection.facts),
+                        Some(Effect::ApplyFix { restart }) => fixes.apply(restart),
+                        None => {}
                     }
-                    _ => {}
                 }
+                Ok(Msg::Resize) => {}
+                Ok(Msg::Arrived(g, arrival)) if g == generation => {
+                    let kind = collection.arrive(*arrival);
+                    source_done(&mut state, &collection, kind, policy, &today, &ids);
+                }
+                Ok(Msg::Arrived(..)) => {}
+                Ok(Msg::Fix(msg)) => {
+                    if let Some(action) = fixes.receive(msg) {
+                        update(&mut state, action);
+                    }
+                }
+                // The loop holds a sender itself, so the channel never disconnects.
+                Err(mpsc::RecvTimeoutError::Timeout | mpsc::RecvTimeoutError::Disconnected) => {}
             }
-            while let Some(action) = fixes.next() {
-                update(&mut state, action);
+            while let Some(kind) = collection.expire(Instant::now()) {
+                source_done(&mut state, &collection, kind, policy, &today, &ids);
             }
-            if last_tick.elapsed() >= TICK {
+            if Instant::now() >= next_tick {
                 update(&mut state, Action::Tick);
-                last_tick = Instant::now();
+                next_tick = Instant::now() + TICK;
             }
             if state.quit {
                 return Ok(());
@@ -113,86 +140,88 @@ pub fn run(
     Ok(ExitStatus::for_report(&report, fail_on))
 }
 
-/// Plans and carries out fixes on worker threads; their answers come back as actions. The plan
-/// being shown stays here, so what is applied is exactly what the user saw.
+/// Keys and resizes, read on a thread of their own and sent to the loop.
+fn read_keys(tx: mpsc::Sender<Msg>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("tui-keys".into()).spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Msg::Key(k),
+                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(_) => return,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    })?;
+    Ok(())
+}
+
+fn start_collection(opts: &CollectOptions, tx: &mpsc::Sender<Msg>, generation: u64) -> Collection {
+    let tx = tx.clone();
+    Collection::start(opts, move |arrival| {
+        let _ = tx.send(Msg::Arrived(generation, Box::new(arrival)));
+    })
+}
+
+/// Plans and carries out fixes on worker threads, through a fix session; their answers come back
+/// as messages. The plan being shown stays here, so what is applied is exactly what the user saw.
 struct FixWorker {
     opts: CollectOptions,
     policy: Policy,
-    plan: Option<crate::fix::Plan>,
+    tx: mpsc::Sender<Msg>,
     /// The check whose plan is awaited; an answer for another (closed meanwhile) is dropped.
     wanted: Option<String>,
-    tx: mpsc::Sender<FixMsg>,
-    rx: mpsc::Receiver<FixMsg>,
-}
-
-enum FixMsg {
-    Planned(String, Result<Box<crate::fix::Plan>, String>),
-    Progress(String),
-    Done(bool),
+    /// The session and the plan on screen.
+    shown: Option<(Box<Session>, Box<Plan>)>,
 }
 
 impl FixWorker {
-    fn new(opts: &CollectOptions, policy: &Policy) -> FixWorker {
-        let (tx, rx) = mpsc::channel();
-        FixWorker { opts: opts.clone(), policy: policy.clone(), plan: None, wanted: None, tx, rx }
-    }
-
     fn plan(&mut self, id: String, facts: &crate::facts::Facts) {
-        self.plan = None;
+        self.shown = None;
         self.wanted = Some(id.clone());
-        let (opts, policy, facts, tx) = (self.opts.clone(), self.policy.clone(), facts.clone(), self.tx.clone());
+        let session = Box::new(Session::with_facts(&self.opts, &self.policy, facts.clone()));
+        let tx = self.tx.clone();
         std::thread::spawn(move || {
-            let host = crate::collect::host::HostRoot::new(&opts.host_root);
-            let read = |p: &str| host.read_to_string(p);
-            let input =
-                crate::fix::PlanInput { facts: &facts, policy: &policy, host_is_root: host.is_live(), read: &read };
-            let planned = crate::fix::plan(&id, &input).map_err(|e| e.to_string()).map(|mut p| {
-                crate::fix::execute::Executor::new(&opts, &policy).dry_run(&mut p);
-                Box::new(p)
-            });
-            let _ = tx.send(FixMsg::Planned(id, planned));
+            let planned = session.plan(&id).map(Box::new).map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Fix(FixMsg::Planned(id, session, planned)));
         });
     }
 
     fn apply(&mut self, restart: bool) {
-        let Some(plan) = self.plan.clone() else {
-            let _ = self.tx.send(FixMsg::Progress("no plan to apply".into()));
-            let _ = self.tx.send(FixMsg::Done(false));
+        let tx = self.tx.clone();
+        let Some((mut session, plan)) = self.shown.take() else {
+            let _ = tx.send(Msg::Fix(FixMsg::Progress("no plan to apply".into())));
+            let _ = tx.send(Msg::Fix(FixMsg::Done(false)));
             return;
         };
-        let (opts, policy, tx) = (self.opts.clone(), self.policy.clone(), self.tx.clone());
+        session.approve(*plan);
         std::thread::spawn(move || {
-            let executor = crate::fix::execute::Executor::new(&opts, &policy);
             let mut say = |line: String| {
-                let _ = tx.send(FixMsg::Progress(line));
+                let _ = tx.send(Msg::Fix(FixMsg::Progress(line)));
             };
-            let outcome = executor.execute(&plan, crate::fix::execute::Approval { restart }, &mut say);
-            let _ = tx.send(FixMsg::Done(outcome.ok));
+            let ok = session.execute(Approval { restart }, &mut say).iter().all(|e| e.ok);
+            let _ = tx.send(Msg::Fix(FixMsg::Done(ok)));
         });
     }
 
-    /// The next answer from a worker, as an action for the state.
-    fn next(&mut self) -> Option<Action> {
-        let msg = loop {
-            match self.rx.try_recv().ok()? {
-                FixMsg::Planned(id, _) if self.wanted.as_ref() != Some(&id) => continue,
-                FixMsg::Planned(_, planned) => break FixMsg::Planned(String::new(), planned),
-                other => break other,
-            }
-        };
+    /// A worker's answer, as an action for the state.
+    fn receive(&mut self, msg: FixMsg) -> Option<Action> {
         Some(match msg {
-            FixMsg::Planned(_, Ok(plan)) => {
+            FixMsg::Planned(id, _, _) if self.wanted.as_ref() != Some(&id) => return None,
+            FixMsg::Planned(_, session, Ok(plan)) => {
                 let shown = state::PlannedFix {
                     text: plan.render(),
-                    manual: plan.applicability() == crate::fix::Applicability::ManualOnly,
+                    manual: plan.applicability() == Applicability::ManualOnly,
                     noop: plan.is_noop(),
                     restart_service: plan.restart.as_ref().map(|r| r.service.clone()),
                     refused: plan.dry_run.iter().any(Result::is_err),
                 };
-                self.plan = Some(*plan);
+                self.shown = Some((session, plan));
                 Action::FixPlanned(Ok(shown))
             }
-            FixMsg::Planned(_, Err(e)) => Action::FixPlanned(Err(e)),
+            FixMsg::Planned(_, _, Err(e)) => Action::FixPlanned(Err(e)),
             FixMsg::Progress(line) => Action::FixProgress(line),
             FixMsg::Done(ok) => Action::FixDone { ok },
         })
@@ -218,7 +247,8 @@ fn update_header(state: &mut AppState, c: &Collection) {
         format!("wasmdoctor {} · node {node} · host root {} · {context}", env!("CARGO_PKG_VERSION"), c.facts.host_root);
 }
 
-fn source_done(state: &mut AppState, c: &Collection, kind: SourceKind) {
+/// A source is in (or timed out): show it, and run every check whose sources are now all in.
+fn source_done(state: &mut AppState, c: &Collection, kind: SourceKind, policy: &Policy, today: &str, ids: &[&str]) {
     fn problem<T>(f: &Fact<T>) -> (Option<String>, bool) {
         match f {
             Fact::Collected(_) => (None, false),
@@ -232,4 +262,13 @@ fn source_done(state: &mut AppState, c: &Collection, kind: SourceKind) {
         SourceKind::Cluster => problem(&c.facts.cluster),
     };
     update(state, Action::SourceDone { name: kind.name().to_string(), problem, left_out });
+    update_header(state, c);
+    for check in CHECKS.iter().filter(|x| ids.contains(&x.id)) {
+        let ready = check.waits_for().all(|s| !c.pending.contains(&s));
+        let waiting = state.rows.iter().any(|r| r.id == check.id && r.result.is_none());
+        if ready && waiting {
+            let r = engine::evaluate_check(check, &c.facts, policy, today).result;
+            update(state, Action::CheckDone(Box::new(r)));
+        }
+    }
 }

@@ -1,0 +1,102 @@
+//! WD308 wasm-pod-failures: no Wasm pod is stuck with a known failure signature (from container
+//! messages and events), each mapped to the check that explains it.
+
+use std::collections::BTreeMap;
+
+use super::{is_wasm_pod, node_handlers, pod_events, pod_ref, shown};
+use crate::checks::{Ctx, Outcome, gate};
+use crate::facts::{ClusterFacts, Fact, PodInfo};
+use crate::report::{Affected, Evidence};
+use crate::rules::signatures::signature;
+use crate::rules::text::count;
+
+pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
+    let rcs = or_return!(gate::list(&c.runtime_classes));
+    let pods = or_return!(gate::list(&c.pods));
+    let handlers = node_handlers(ctx.facts);
+    let events = pod_events(c);
+    // Without events only container states are read; say so rather than pass quietly.
+    let partial = match &c.events {
+        Fact::Unavailable(m) => format!(" (container states only; events not read: {})", m.reason),
+        Fact::Collected(_) => String::new(),
+    };
+    let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
+    if wasm.is_empty() {
+        return Outcome::skip("no Wasm pods");
+    }
+    let mut found: Vec<(Affected, &'static str, String)> = Vec::new();
+    for p in &wasm {
+        let texts = p.containers.iter().filter(|c| c.state != "running").filter_map(|c| c.message.as_deref()).chain(
+            events.get(&(p.namespace.as_str(), p.name.as_str())).into_iter().flatten().map(|e| e.message.as_str()),
+        );
+        if let Some((check, line)) = texts.filter_map(signature).next() {
+            found.push((pod_ref(p), check, line));
+        }
+    }
+    if found.is_empty() {
+        return Outcome::pass(format!(
+            "none of {} shows a known failure signature{partial}",
+            count(wasm.len(), "Wasm pod")
+        ));
+    }
+    let affected: Vec<Affected> = found.iter().map(|(a, _, _)| a.clone()).collect();
+    let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, check, _) in &found {
+        *by_check.entry(check).or_default() += 1;
+    }
+    let summary: Vec<String> = by_check.iter().map(|(c, n)| format!("{} → {c}", count(*n, "pod"))).collect();
+    let mut o = Outcome::fail(format!(
+        "{} {} stuck with a known failure ({}): {} shows `{}` (explained by {})",
+        count(found.len(), "Wasm pod"),
+        if found.len() == 1 { "is" } else { "are" },
+        summary.join(", "),
+        shown(&found[0].0),
+        found[0].2,
+        found[0].1
+    ))
+    .fix(format!("see `wasmdoctor explain {}` for the first one", found[0].1.split('/').next().unwrap_or("WD202")))
+    .affected(affected);
+    for (a, check, line) in found.iter().take(10) {
+        o.evidence.push(Evidence { source: format!("{} ({check})", shown(a)), value: line.clone() });
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::*;
+    use crate::facts::MissingKind;
+    use crate::report::Status;
+
+    #[test]
+    fn a_known_failure_fails_mapped_to_its_check() {
+        let rcs = || vec![rc("spin", "spin")];
+        let o = run_cluster(
+            check,
+            SHIM_RUNTIME_V2,
+            cluster_facts(vec![pod("app", "spin", "x", None)], vec![], vec![], rcs()),
+        );
+        assert_eq!(
+            (o.status, o.message.as_str()),
+            (Status::Pass, "none of 1 Wasm pod shows a known failure signature")
+        );
+        let mut c = cluster_facts(vec![pod("app", "spin", "x", None)], vec![], vec![], rcs());
+        c.events = Fact::Collected(vec![event(
+            "app",
+            "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox runtime: no runtime for \"spin\" is configured",
+        )]);
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c.clone());
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.message.starts_with("1 Wasm pod is stuck with a known failure (1 pod → WD202/WD302)"),
+            "{}",
+            o.message
+        );
+        c.events = Fact::unavailable(MissingKind::PermissionDenied, "forbidden: events");
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c);
+        assert_eq!(o.status, Status::Pass);
+        assert!(o.message.ends_with("(container states only; events not read: forbidden: events)"), "{}", o.message);
+    }
+}

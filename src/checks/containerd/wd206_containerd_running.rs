@@ -1,0 +1,98 @@
+//! WD206 containerd-running: containerd runs (procfs) and answers on its socket. It reports on the
+//! containerd source itself, so it runs whether or not that source answered: `fail` when it is not
+//! running on a live node, `skip` when an offline host root has no socket.
+
+use crate::checks::{Ctx, Outcome};
+use crate::facts::{Fact, MissingKind};
+
+pub fn check(ctx: &Ctx) -> Outcome {
+    let facts = ctx.facts;
+    let process = facts.node.collected().and_then(|n| n.containerd.process.collected());
+    match &facts.containerd {
+        Fact::Collected(c) => {
+            let pid = process
+                .map(|p| {
+                    let embedded = p.exe.as_deref().is_some_and(|e| e.contains("/rancher/"));
+                    format!(" (pid {}{})", p.pid, if embedded { ", embedded" } else { "" })
+                })
+                .unwrap_or_default();
+            Outcome::pass(format!("containerd `{}`{pid} answers on `{}`", c.version, c.address))
+        }
+        Fact::Unavailable(m) => match m.kind {
+            MissingKind::NotRequested => Outcome::skip(format!("containerd source not available: {}", m.reason)),
+            MissingKind::PermissionDenied | MissingKind::Timeout | MissingKind::Malformed => {
+                Outcome::error(m.reason.clone())
+            }
+            MissingKind::NotFound | MissingKind::Failed if !facts.live => {
+                Outcome::skip(format!("{} (the host root is not this machine: an offline filesystem)", m.reason))
+            }
+            MissingKind::NotFound | MissingKind::Failed => {
+                let installed = facts.node.collected().is_some_and(|n| n.containerd.binary.is_some());
+                if process.is_none() && !installed && m.kind == MissingKind::NotFound {
+                    return Outcome::skip(format!("containerd is not installed here ({})", m.reason));
+                }
+                let msg = match process {
+                    Some(p) => format!("a containerd process runs (pid {}), but {}", p.pid, m.reason),
+                    None => format!("containerd is not running: {}", m.reason),
+                };
+                Outcome::fail(msg)
+                    .fix("start containerd (`systemctl start containerd`, or the distribution's service: k3s, rke2-agent, snap.microk8s.daemon-containerd) and check its log")
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::*;
+    use crate::facts::{ContainerdLive, CriStatus, Facts};
+    use crate::policy::Policy;
+    use crate::report::Status;
+
+    fn eval(f: &Facts) -> Outcome {
+        check(&Ctx { facts: f, policy: &Policy::default() })
+    }
+
+    fn answering() -> Facts {
+        let mut f = facts(node(config(CRUN_RUNTIME_V2)));
+        f.containerd = Fact::Collected(ContainerdLive {
+            address: "/run/containerd/containerd.sock".into(),
+            version: "1.6.20~ds1".into(),
+            revision: "x".into(),
+            namespaces: vec![],
+            images: Fact::Collected(vec![]),
+            cri: Fact::Collected(CriStatus {
+                default_runtime: Some("runc".into()),
+                runtimes: vec![],
+                runtime_handlers: None,
+            }),
+        });
+        f
+    }
+
+    #[test]
+    fn running_states() {
+        assert_eq!(eval(&answering()).message, "containerd `1.6.20~ds1` answers on `/run/containerd/containerd.sock`");
+        let mut f = facts(node(config("")));
+        f.containerd =
+            Fact::unavailable(MissingKind::NotFound, "no containerd socket at /run/containerd/containerd.sock");
+        assert_eq!(eval(&f).status, Status::Skip, "offline host root");
+        f.live = true;
+        let mut n = node(config(""));
+        n.containerd.binary = Some(crate::facts::VersionedBinary {
+            path: "/usr/bin/containerd".into(),
+            version: Fact::Collected("1.6.20".into()),
+            output: None,
+        });
+        f.node = Fact::Collected(n);
+        let o = eval(&f);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "containerd is not running: no containerd socket at /run/containerd/containerd.sock");
+        f.containerd = Fact::unavailable(
+            MissingKind::Timeout,
+            "/run/containerd/containerd.sock accepted the connection but did not answer in time",
+        );
+        assert_eq!(eval(&f).status, Status::Error);
+    }
+}

@@ -1,0 +1,143 @@
+//! Facts: plain data gathered by the collectors. Checks read only this; it serializes to JSON so
+//! `wasmdoctor collect -o facts.json` and `check --facts facts.json` reproduce a report offline.
+
+mod cluster;
+mod live;
+mod node;
+
+pub use cluster::*;
+pub use live::*;
+pub use node::*;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped when a field is renamed or removed (fields are only ever added otherwise).
+pub const FACTS_SCHEMA_VERSION: u32 = 1;
+
+/// A fact is either collected or unavailable with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact<T> {
+    Collected(T),
+    Unavailable(Missing),
+}
+
+impl<T> Fact<T> {
+    pub fn as_ref(&self) -> Fact<&T> {
+        match self {
+            Fact::Collected(v) => Fact::Collected(v),
+            Fact::Unavailable(m) => Fact::Unavailable(m.clone()),
+        }
+    }
+
+    pub fn collected(&self) -> Option<&T> {
+        match self {
+            Fact::Collected(v) => Some(v),
+            Fact::Unavailable(_) => None,
+        }
+    }
+
+    pub fn missing(&self) -> Option<&Missing> {
+        match self {
+            Fact::Collected(_) => None,
+            Fact::Unavailable(m) => Some(m),
+        }
+    }
+
+    pub fn unavailable(kind: MissingKind, reason: impl Into<String>) -> Self {
+        Fact::Unavailable(Missing { kind, reason: reason.into() })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Missing {
+    pub kind: MissingKind,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingKind {
+    /// The user left the source out (`--no-node`, …).
+    NotRequested,
+    NotFound,
+    PermissionDenied,
+    Timeout,
+    /// The data was there but could not be understood.
+    Malformed,
+    /// A binary crashed, exited non-zero or could not start.
+    Failed,
+}
+
+impl MissingKind {
+    /// Whether a check depending on this fact could not decide (`error`) rather than not apply (`skip`).
+    pub fn is_error(self) -> bool {
+        matches!(
+            self,
+            MissingKind::PermissionDenied | MissingKind::Timeout | MissingKind::Malformed | MissingKind::Failed
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub collected_at: String,
+    pub collect_ms: u64,
+    pub host_root: String,
+    pub node_name: Option<String>,
+    /// Whether the host root is this machine, or a daemon address was given: then a daemon that
+    /// does not answer is a failure, not an offline filesystem.
+    #[serde(default)]
+    pub live: bool,
+    pub node: Fact<NodeFacts>,
+    /// The running containerd, over its socket.
+    #[serde(default = "not_collected")]
+    pub containerd: Fact<ContainerdLive>,
+    /// The running dockerd, over its socket.
+    #[serde(default = "not_collected")]
+    pub docker: Fact<DockerFacts>,
+    /// The cluster, over the Kubernetes API.
+    #[serde(default = "not_collected")]
+    pub cluster: Fact<ClusterFacts>,
+}
+
+fn not_collected<T>() -> Fact<T> {
+    Fact::unavailable(MissingKind::NotRequested, "not collected (facts saved by an older wasmdoctor)")
+}
+
+/// The sources of facts; each is collected on its own thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceKind {
+    Node,
+    Containerd,
+    Docker,
+    Cluster,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] =
+        [SourceKind::Node, SourceKind::Containerd, SourceKind::Docker, SourceKind::Cluster];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Node => "node",
+            SourceKind::Containerd => "containerd",
+            SourceKind::Docker => "docker",
+            SourceKind::Cluster => "cluster",
+        }
+    }
+}
+
+impl Facts {
+    /// Why a source's facts are missing, if they are.
+    pub fn missing(&self, source: SourceKind) -> Option<&Missing> {
+        match source {
+            SourceKind::Node => self.node.missing(),
+            SourceKind::Containerd => self.containerd.missing(),
+            SourceKind::Docker => self.docker.missing(),
+            SourceKind::Cluster => self.cluster.missing(),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The node's facts: the containerd config the distribution really reads, crun, WasmEdge, the
+//! shims as containerd resolves them, containerd's process and the kubelet's cgroup driver.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Fact;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeFacts {
+    /// The node's CPU architecture as `uname -m` says it (`x86_64`, `aarch64`).
+    pub arch: String,
+    pub containerd_config: ContainerdConfig,
+    pub containerd: ContainerdHost,
+    pub crun: Vec<CrunBinary>,
+    pub libraries: Libraries,
+    pub wasmedge: WasmEdge,
+    pub shims: Vec<ShimResolution>,
+    pub kubelet: Fact<Kubelet>,
+    /// runwasi shims present where containerd looks (its `$PATH`, its own directory), whether or not
+    /// a runtime uses them: what a new Wasm runtime can route to.
+    #[serde(default)]
+    pub installed_shims: Vec<InstalledShim>,
+    /// systemd units that run containerd on this node (`containerd`, `k3s-agent`, …), as found under
+    /// the unit directories: which service a restart means.
+    #[serde(default)]
+    pub service_units: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledShim {
+    /// The handler name k3s would give it (`wasmedge`, `spin`).
+    pub name: String,
+    /// `io.containerd.wasmedge.v1`.
+    pub runtime_type: String,
+    /// Node path where containerd would find it.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Distribution {
+    Containerd,
+    K3s,
+    Rke2,
+    Microk8s,
+    K0s,
+}
+
+impl Distribution {
+    pub fn name(self) -> &'static str {
+        match self {
+            Distribution::Containerd => "containerd",
+            Distribution::K3s => "k3s",
+            Distribution::Rke2 => "RKE2",
+            Distribution::Microk8s => "MicroK8s",
+            Distribution::K0s => "k0s",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerdConfig {
+    pub distribution: Distribution,
+    /// The file containerd reads at start.
+    pub main_path: String,
+    /// Why that file (default path, `--config` on containerd's command line, the distribution's layout).
+    pub main_reason: String,
+    /// The main file and its imports, in load order.
+    pub files: Vec<ConfigFile>,
+    /// Where the distribution renders `main_path` from, when it does (k3s/RKE2/MicroK8s).
+    pub template: Option<ConfigFile>,
+    /// Where edits belong for this distribution (the template path even when it does not exist yet).
+    pub edit_path: String,
+    /// Runtimes after imports were merged, including those containerd ignores (with the reason).
+    pub runtimes: Vec<Runtime>,
+    /// containerd's major version when known (binary `--version`), which decides the import merge.
+    pub containerd_major: Option<u64>,
+}
+
+impl ContainerdConfig {
+    pub fn main_file(&self) -> Option<&ConfigFile> {
+        self.files.first()
+    }
+
+    /// Runtimes containerd registers (not ignored, not dropped by an import).
+    pub fn active_runtimes(&self) -> impl Iterator<Item = &Runtime> {
+        self.runtimes.iter().filter(|r| r.status == RuntimeStatus::Active)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigFile {
+    pub path: String,
+    pub role: FileRole,
+    pub state: FileState,
+    /// `version = N`; absent means version 1.
+    pub version: Option<i64>,
+    pub imports: Vec<String>,
+    /// A "generated, do not edit" header when present (k3s/RKE2/k0s write one).
+    pub generated_header: Option<String>,
+    /// Template lines that could not be read as TOML and were left out (1-based).
+    pub template_lines_skipped: Vec<u32>,
+    /// A k3s/RKE2 template that renders k3s's own base (`{{ template "base" . }}` or the
+    /// `.ExtraRuntimes` loop), so runtimes k3s detects appear in the generated file.
+    pub renders_detected_runtimes: bool,
+    /// Runtimes declared in this file, in file order.
+    pub runtimes: Vec<Runtime>,
+}
+
+impl ConfigFile {
+    pub fn effective_version(&self) -> i64 {
+        self.version.unwrap_or(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FileRole {
+    Main,
+    Import { from: String, pattern: String },
+    Template,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FileState {
+    Parsed,
+    Missing,
+    Unreadable { reason: String },
+    Malformed { line: u32, column: u32, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// runc shim with `BinaryName` = crun (the annotation route, or `crun-wasm`).
+    Crun,
+    /// A runwasi-style shim (`io.containerd.wasmedge.v1`, an absolute shim path, …).
+    Shim,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RuntimeStatus {
+    Active,
+    /// containerd never reads the table (wrong plugin id for the file's version).
+    Ignored {
+        reason: String,
+    },
+    /// Under containerd 1.x an import replaced the whole plugin section holding it.
+    Dropped {
+        by: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runtime {
+    pub name: String,
+    pub file: String,
+    pub line: u32,
+    /// `io.containerd.grpc.v1.cri`, `io.containerd.cri.v1.runtime` or `cri`.
+    pub plugin_id: String,
+    pub runtime_type: Option<String>,
+    pub runtime_path: Option<String>,
+    pub binary_name: Option<String>,
+    pub pod_annotations: Option<Vec<String>>,
+    pub systemd_cgroup: Option<bool>,
+    pub route: Route,
+    pub status: RuntimeStatus,
+}
+
+impl Runtime {
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CrunOrigin {
+    /// Found in a PATH directory.
+    Path,
+    /// A containerd runtime names it as `options.BinaryName`.
+    BinaryName { runtime: String, location: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrunBinary {
+    /// The path as found or configured (`/usr/local/bin/crun`, `/usr/bin/crun-wasm`).
+    pub path: String,
+    /// After following symlinks under the host root.
+    pub canonical: String,
+    pub origins: Vec<CrunOrigin>,
+    pub exists: bool,
+    pub executable: bool,
+    /// `crun --version`, parsed.
+    pub version: Fact<CrunVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrunVersion {
+    /// The version as printed (`1.8.5.0.0.0.23-3856`).
+    pub version: String,
+    /// Its release part as semver (`1.8.5`), when it has one.
+    pub semver: Option<String>,
+    pub commit: Option<String>,
+    /// Every `+FEATURE` token of the last line.
+    pub features: Vec<String>,
+    /// Handlers from `+WASM:<name>` tokens.
+    pub wasm_handlers: Vec<String>,
+    /// The first line, as evidence.
+    pub first_line: String,
+    pub features_line: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Libraries {
+    /// Directories searched, as ld.so would (ld.so.conf and its includes, then the standard ones).
+    pub search_dirs: Vec<String>,
+    /// Engine library soname → where it was found.
+    pub found: BTreeMap<String, Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WasmEdge {
+    pub cli: Option<VersionedBinary>,
+    /// `libwasmedge.so.0` wherever found (ld.so paths or `~/.wasmedge/lib`).
+    pub library: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionedBinary {
+    pub path: String,
+    pub version: Fact<String>,
+    /// The first line printed, as evidence.
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathSource {
+    /// containerd's own environment, read from `/proc/<pid>/environ`.
+    Procfs,
+    /// The standard system PATH (containerd's process was not visible).
+    Standard,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShimResolution {
+    pub runtime: String,
+    pub runtime_location: String,
+    pub runtime_type: String,
+    /// The file name (`containerd-shim-wasmedge-v1`) or absolute path containerd looks for.
+    pub binary: String,
+    pub path_source: PathSource,
+    /// Where containerd looks, in its order (node paths).
+    pub searched: Vec<String>,
+    pub resolved: Option<String>,
+    /// Found where containerd does not look (`/opt/kwasm/bin`, `/opt/rcm/bin`, `options.BinaryName`).
+    pub found_elsewhere: Vec<String>,
+    /// containerd refuses the name outright (`invalid runtime name`).
+    pub invalid: Option<String>,
+    pub executable: bool,
+    pub binary_kind: BinaryKind,
+    /// `<shim> -v`, when it ran.
+    pub version: Option<Fact<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum BinaryKind {
+    Unknown,
+    Elf { machine: String },
+    Script { interpreter: String },
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerdHost {
+    pub process: Fact<Process>,
+    /// `containerd --version` of the binary on the node, when present.
+    pub binary: Option<VersionedBinary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub pid: u32,
+    pub exe: Option<String>,
+    pub cwd: Option<String>,
+    /// `PATH` from `/proc/<pid>/environ`; no other variable is kept.
+    pub path_env: Option<String>,
+    pub cmdline: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kubelet {
+    /// `systemd` or `cgroupfs`.
+    pub cgroup_driver: String,
+    /// Where that came from (`/var/lib/kubelet/config.yaml:7`, `/proc/812/cmdline`, …).
+    pub source: String,
+}

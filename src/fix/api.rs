@@ -1,0 +1,142 @@
+//! Writing to the API server: server-side apply with field manager `wasmdoctor` (dry-run first),
+//! whether an object exists (for the journal), and undo of what wasmdoctor applied. Each request is
+//! bounded by the source timeout; errors are worded as users read them.
+
+use serde_json::json;
+
+use super::apply::AppliedObject;
+use crate::collect::CollectOptions;
+use crate::plan::ApiObject;
+
+/// Whether each object exists now (`GET`): `Ok(false)` on 404, the error otherwise.
+pub fn exists(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<bool, String>> {
+    requests(opts, objects, |o| {
+        http::Request::builder()
+            .method(http::Method::GET)
+            .uri(object_path(o))
+            .body(Vec::new())
+            .map_err(|e| e.to_string())
+    })
+    .into_iter()
+    .map(|r| match r {
+        Ok(()) => Ok(true),
+        Err(e) if e.starts_with("HTTP 404") => Ok(false),
+        Err(e) => Err(e),
+    })
+    .collect()
+}
+
+/// Undo of applied objects: one wasmdoctor created is deleted; on one it patched, an apply with
+/// no fields by field manager `wasmdoctor` removes exactly the fields it set.
+pub fn revert(opts: &CollectOptions, applied: &[AppliedObject]) -> Result<(), String> {
+    let objects: Vec<ApiObject> = applied
+        .iter()
+        .map(|a| {
+            let mut metadata = json!({"name": a.name});
+            if let Some(ns) = &a.namespace {
+                metadata["namespace"] = json!(ns);
+            }
+            ApiObject {
+                api_version: a.api_version.clone(),
+                kind: a.kind.clone(),
+                plural: a.plural.clone(),
+                namespace: a.namespace.clone(),
+                name: a.name.clone(),
+                body: json!({"apiVersion": a.api_version, "kind": a.kind, "metadata": metadata}),
+            }
+        })
+        .collect();
+    let answers = requests(opts, &objects, |o| {
+        let created =
+            applied.iter().any(|a| a.created && a.name == o.name && a.plural == o.plural && a.namespace == o.namespace);
+        if created {
+            http::Request::builder()
+                .method(http::Method::DELETE)
+                .uri(object_path(o))
+                .body(Vec::new())
+                .map_err(|e| e.to_string())
+        } else {
+            patch_request(o, false)
+        }
+    });
+    let failed: Vec<String> =
+        objects.iter().zip(answers).filter_map(|(o, r)| r.err().map(|e| format!("{}: {e}", o.shown()))).collect();
+    if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
+}
+
+/// Server-side apply of each object (`dry_run`: `dryRun=All`), in order, with field manager
+/// `wasmdoctor` and without `force`: a field another manager owns is a conflict, reported.
+pub fn server_apply(opts: &CollectOptions, objects: &[ApiObject], dry_run: bool) -> Vec<Result<(), String>> {
+    requests(opts, objects, |o| patch_request(o, dry_run))
+}
+
+/// One request per object, in order, each bounded by the source timeout; errors as users read them.
+fn requests(
+    opts: &CollectOptions,
+    objects: &[ApiObject],
+    build: impl Fn(&ApiObject) -> Result<http::Request<Vec<u8>>, String>,
+) -> Vec<Result<(), String>> {
+    let copts = crate::collect::cluster::ClusterOptions {
+        kubeconfig: opts.kubeconfig.clone(),
+        context: opts.context.clone(),
+        timeout: opts.source_timeout,
+    };
+    let run = async {
+        let (client, _, server) = match crate::collect::cluster::connect(&copts).await {
+            Ok(c) => c,
+            Err(m) => return objects.iter().map(|_| Err(m.reason.clone())).collect(),
+        };
+        let mut out = Vec::new();
+        for o in objects {
+            let req = match build(o) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+            };
+            let verb = req.method().as_str().to_ascii_lowercase();
+            let answer = tokio::time::timeout(copts.timeout, client.request_text(req)).await;
+            out.push(match answer {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(kube::Error::Api(s))) if s.code == 403 => Err(format!(
+                    "forbidden: wasmdoctor may not `{verb}` `{}` ({}): {}",
+                    o.plural, o.api_version, s.message
+                )),
+                Ok(Err(kube::Error::Api(s))) if s.code == 409 => {
+                    Err(format!("conflict: another field manager owns these fields: {}", s.message))
+                }
+                Ok(Err(kube::Error::Api(s))) => Err(format!("HTTP {} {}: {}", s.code, s.reason, s.message)),
+                Ok(Err(e)) => Err(format!("{server}: {e}")),
+                Err(_) => Err(format!("{server} did not answer within {}s", copts.timeout.as_secs())),
+            });
+        }
+        out
+    };
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(run),
+        Err(e) => objects.iter().map(|_| Err(format!("could not start an async runtime: {e}"))).collect(),
+    }
+}
+
+fn object_path(o: &ApiObject) -> String {
+    let base = if o.api_version.contains('/') {
+        format!("/apis/{}", o.api_version)
+    } else {
+        format!("/api/{}", o.api_version)
+    };
+    let scope = o.namespace.as_ref().map(|ns| format!("/namespaces/{ns}")).unwrap_or_default();
+    format!("{base}{scope}/{}/{}", o.plural, o.name)
+}
+
+fn patch_request(o: &ApiObject, dry_run: bool) -> Result<http::Request<Vec<u8>>, String> {
+    let dry = if dry_run { "&dryRun=All" } else { "" };
+    let uri = format!("{}?fieldManager=wasmdoctor{dry}", object_path(o));
+    let body = serde_json::to_vec(&o.body).map_err(|e| e.to_string())?;
+    http::Request::builder()
+        .method(http::Method::PATCH)
+        .uri(uri)
+        .header(http::header::CONTENT_TYPE, "application/apply-patch+yaml")
+        .body(body)
+        .map_err(|e| e.to_string())
+}
