@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::state::Action;
+use super::action::Action;
 use crate::report::Status;
 
 /// Remappable actions, their default key, and what the help overlay says of them.

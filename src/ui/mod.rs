@@ -3,8 +3,10 @@
 //! keys (from a reader thread), source arrivals (from the collectors' threads) and fix progress
 //! (from the fix worker's threads) all come in as messages, and a tick turns the spinner.
 
+pub mod action;
 pub mod keymap;
 pub mod state;
+pub mod update;
 pub mod view;
 
 use std::io::IsTerminal;
@@ -23,7 +25,9 @@ use crate::plan::{Applicability, Plan};
 use crate::policy::Policy;
 use crate::registry::CHECKS;
 use crate::report::{CheckResult, Report};
-use state::{Action, AppState, Effect, update};
+use action::{Action, Effect};
+use state::AppState;
+use update::update;
 
 /// How often the spinner turns.
 const TICK: Duration = Duration::from_millis(80);

@@ -1,0 +1,62 @@
+//! What happens in the TUI: every key and every answer that arrives becomes an `Action`; an
+//! `Effect` is work the loop starts for the state (a re-run, a fix plan, a fix).
+
+use crate::report::{CheckResult, Status};
+
+use super::state::PlannedFix;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    /// `/`: start typing a filter.
+    FilterStart,
+    FilterInput(char),
+    FilterBackspace,
+    /// Enter while filtering: keep the filter, leave typing.
+    FilterCommit,
+    ToggleShowPassed,
+    /// `1`–`5`: show only fail, warn, error, skip, pass (again: all).
+    StatusFilter(Status),
+    FocusNext,
+    Explain,
+    Fix,
+    /// In the fix preview: apply the plan shown.
+    Apply,
+    Help,
+    Rerun,
+    /// `Esc`: close the overlay or leave typing; at the top level, quit.
+    Close,
+    Quit,
+    Tick,
+    /// A source finished: name, and the reason when it is unavailable.
+    SourceDone {
+        name: String,
+        problem: Option<String>,
+        left_out: bool,
+    },
+    CheckDone(Box<CheckResult>),
+    /// The planner's answer for the fix preview.
+    FixPlanned(Result<PlannedFix, String>),
+    /// A step of the fix being carried out.
+    FixProgress(String),
+    /// The fix finished; `ok` when everything applied and the check re-ran clean.
+    FixDone {
+        ok: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Rerun,
+    /// Plan the fix of this check (files read, server dry-run) off the UI thread.
+    PlanFix(String),
+    /// Carry out the plan shown; `restart` when its restart was confirmed.
+    ApplyFix {
+        restart: bool,
+    },
+}
