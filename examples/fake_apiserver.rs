@@ -5,7 +5,7 @@
 //!   fake_apiserver serve --pods N --wasm M --namespaces K --events E --hpas H --kubeconfig PATH
 //!   fake_apiserver floor --kubeconfig PATH
 
-#[path = "../tests/common/fake_api.rs"]
+#[path = "../tests/common/fake_api/mod.rs"]
 mod fake_api;
 
 use std::path::PathBuf;

@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod daemons;
 pub mod fake_api;
+pub mod roots;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
