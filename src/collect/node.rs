@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::containerd_config::{self, Layout};
+use super::containerd_config;
 use super::host::{HostRoot, is_executable};
 use super::{elf, exec, ldso, procfs};
 use crate::facts::{
@@ -14,7 +14,10 @@ use crate::facts::{
 };
 use crate::rules::containerd::{STANDARD_PATH, shim_binary};
 use crate::rules::crun::ENGINE_LIBRARIES;
-use crate::rules::distribution::{INSTALLER_DIRS, KNOWN_SHIMS, UNIT_DIRS, candidate_units, containerd_bin_dirs};
+use crate::rules::distribution::{
+    INSTALLER_DIRS, KNOWN_SHIMS, Layout, UNIT_DIRS, candidate_units, containerd_bin_dirs,
+};
+use crate::rules::kubelet::{self, KUBELET_CONFIG};
 use crate::rules::versions;
 
 #[derive(Debug, Clone)]
@@ -371,42 +374,18 @@ fn collect_kubelet(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> 
             return from_kubelet_config(host, &path);
         }
     }
-    const KUBELET_CONFIG: &str = "/var/lib/kubelet/config.yaml";
     if host.is_file(KUBELET_CONFIG) {
         return from_kubelet_config(host, KUBELET_CONFIG);
     }
-    if matches!(config.distribution, Distribution::K3s | Distribution::Rke2) {
-        // k3s/RKE2 run the kubelet in-process and set its driver and runc's SystemdCgroup together.
-        let runc = config.runtimes.iter().find(|r| r.name == "runc" && r.file == config.main_path);
-        if let Some(r) = runc {
-            let driver = if r.systemd_cgroup == Some(true) { "systemd" } else { "cgroupfs" };
-            return Fact::Collected(Kubelet {
-                cgroup_driver: driver.into(),
-                source: format!(
-                    "{} sets the kubelet's driver with runc's `SystemdCgroup` ({})",
-                    config.distribution.name(),
-                    r.location()
-                ),
-            });
-        }
+    match kubelet::from_embedded_runc(config) {
+        Some(k) => Fact::Collected(k),
+        None => Fact::unavailable(MissingKind::NotFound, format!("no kubelet process and no {KUBELET_CONFIG}")),
     }
-    Fact::unavailable(MissingKind::NotFound, format!("no kubelet process and no {KUBELET_CONFIG}"))
 }
 
 fn from_kubelet_config(host: &HostRoot, path: &str) -> Fact<Kubelet> {
     match host.read_to_string(path) {
-        Ok(text) => {
-            for (i, line) in text.lines().enumerate() {
-                if let Some(v) = line.trim().strip_prefix("cgroupDriver:") {
-                    let v = v.trim().trim_matches(['"', '\'']).to_string();
-                    return Fact::Collected(Kubelet { cgroup_driver: v, source: format!("{path}:{}", i + 1) });
-                }
-            }
-            Fact::Collected(Kubelet {
-                cgroup_driver: "cgroupfs".into(),
-                source: format!("{path} (no `cgroupDriver`; the kubelet's default is `cgroupfs`)"),
-            })
-        }
+        Ok(text) => Fact::Collected(kubelet::from_config_file(path, &text)),
         Err(e) => {
             let kind = if e.kind() == std::io::ErrorKind::PermissionDenied {
                 MissingKind::PermissionDenied

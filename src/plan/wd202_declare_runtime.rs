@@ -131,7 +131,7 @@ fn choose_runtime(input: &PlanInput, node: &NodeFacts) -> Option<(String, NewRun
     node.installed_shims.first().map(|s| (s.name.clone(), shim_runtime(s)))
 }
 
-struct Target {
+struct TargetFile {
     path: String,
     exists: bool,
     before: String,
@@ -146,7 +146,7 @@ struct Target {
 /// Where a new runtime belongs: the template of a distribution that regenerates its file, a drop-in
 /// of an imported directory on containerd 2.x (which merges imports; 1.x would replace the whole
 /// CRI section), else the main file (created when containerd runs on built-in defaults).
-fn target_file(input: &PlanInput, c: &ContainerdConfig) -> Result<Result<Target, String>, PlanError> {
+fn target_file(input: &PlanInput, c: &ContainerdConfig) -> Result<Result<TargetFile, String>, PlanError> {
     let main = c.main_file();
     let new_version = if c.containerd_major.is_some_and(|m| m >= 2) { 3 } else { 2 };
     match c.distribution {
@@ -165,7 +165,7 @@ fn target_file(input: &PlanInput, c: &ContainerdConfig) -> Result<Result<Target,
             } else {
                 2
             };
-            return Ok(Ok(Target {
+            return Ok(Ok(TargetFile {
                 path: c.edit_path.clone(),
                 exists,
                 before,
@@ -180,7 +180,7 @@ fn target_file(input: &PlanInput, c: &ContainerdConfig) -> Result<Result<Target,
     let Some(main) = main else { return Ok(Err("no containerd config file was considered".into())) };
     match &main.state {
         FileState::Missing => {
-            return Ok(Ok(Target {
+            return Ok(Ok(TargetFile {
                 path: main.path.clone(),
                 exists: false,
                 before: String::new(),
@@ -203,7 +203,7 @@ fn target_file(input: &PlanInput, c: &ContainerdConfig) -> Result<Result<Target,
         let path = format!("{dir}/{DROP_IN}");
         let (exists, before) = read_file(input, &path)?;
         let version = if c.distribution == Distribution::K0s { main.effective_version().max(2) } else { 3 };
-        return Ok(Ok(Target {
+        return Ok(Ok(TargetFile {
             path: path.clone(),
             exists,
             before,
@@ -214,7 +214,7 @@ fn target_file(input: &PlanInput, c: &ContainerdConfig) -> Result<Result<Target,
         }));
     }
     let (exists, before) = read_file(input, &main.path)?;
-    Ok(Ok(Target {
+    Ok(Ok(TargetFile {
         path: main.path.clone(),
         exists,
         before,

@@ -95,6 +95,20 @@ pub fn needs_annotation(r: &Runtime) -> bool {
     r.route == Route::Crun && r.binary_name.as_deref().and_then(super::crun::handler_from_name).is_none()
 }
 
+/// `-c FILE`, `--config FILE` or `--config=FILE` on containerd's command line.
+pub fn config_flag(cmdline: &[String]) -> Option<String> {
+    let mut it = cmdline.iter();
+    while let Some(arg) = it.next() {
+        if let Some(v) = arg.strip_prefix("--config=") {
+            return Some(v.to_string());
+        }
+        if arg == "-c" || arg == "--config" {
+            return it.next().cloned();
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +132,13 @@ mod tests {
         assert!(schema_problem(PLUGIN_V2, Some(3)).is_some());
         assert!(schema_problem(PLUGIN_V1_SHORT, None).is_none());
         assert!(unknown_to_1x(PLUGIN_V3).is_some());
+    }
+
+    #[test]
+    fn config_flag_forms() {
+        let v = |a: &[&str]| config_flag(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(v(&["containerd", "-c", "/x.toml"]).as_deref(), Some("/x.toml"));
+        assert_eq!(v(&["containerd", "--config=/y.toml"]).as_deref(), Some("/y.toml"));
+        assert_eq!(v(&["containerd"]), None);
     }
 }

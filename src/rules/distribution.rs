@@ -1,7 +1,8 @@
 //! Where each distribution keeps containerd's config and binary, which service runs containerd,
 //! and what k3s/RKE2/k0s write into the files they regenerate (knowledge §2).
 
-use crate::facts::{ContainerdConfig, Distribution, FileState, Route, Runtime};
+use super::containerd::config_flag;
+use crate::facts::{ContainerdConfig, Distribution, FileState, Process, Route, Runtime};
 
 pub const DEFAULT_CONFIG: &str = "/etc/containerd/config.toml";
 pub const K3S_DIR: &str = "/var/lib/rancher/k3s/agent/etc/containerd";
@@ -113,4 +114,76 @@ pub fn regenerated_edits(c: &ContainerdConfig) -> Option<Vec<&Runtime>> {
         }
     };
     Some(edited)
+}
+
+/// Where containerd's config is on this node, and where edits to it belong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub distribution: Distribution,
+    pub main_path: String,
+    pub main_reason: String,
+    /// The template the distribution renders `main_path` from, if it exists.
+    pub template: Option<String>,
+    pub edit_path: String,
+}
+
+/// The layout of the node whose paths `exists` (file or directory) and `is_file` (a file), and whose
+/// containerd process (if visible) may name its config with `--config`.
+pub fn layout(exists: &dyn Fn(&str) -> bool, is_file: &dyn Fn(&str) -> bool, containerd: Option<&Process>) -> Layout {
+    let from_cmdline = containerd.and_then(|p| config_flag(&p.cmdline)).map(|path| {
+        (
+            path,
+            containerd.map(|p| format!("`--config` on containerd's command line (pid {})", p.pid)).unwrap_or_default(),
+        )
+    });
+    let rancher = |dir: &str, dist: Distribution| -> Layout {
+        let v3 = format!("{dir}/config-v3.toml.tmpl");
+        let v2 = format!("{dir}/config.toml.tmpl");
+        let template = [&v3, &v2].into_iter().find(|p| is_file(p)).cloned();
+        Layout {
+            distribution: dist,
+            main_path: format!("{dir}/config.toml"),
+            main_reason: format!("{} renders it at every start", dist.name()),
+            edit_path: template.clone().unwrap_or(v2),
+            template,
+        }
+    };
+    let layout = if exists(MICROK8S_TEMPLATE) {
+        Layout {
+            distribution: Distribution::Microk8s,
+            main_path: MICROK8S_RENDERED.into(),
+            main_reason: "MicroK8s renders it from `containerd-template.toml` at every containerd start".into(),
+            template: Some(MICROK8S_TEMPLATE.into()),
+            edit_path: MICROK8S_TEMPLATE.into(),
+        }
+    } else if exists(RKE2_DIR) {
+        rancher(RKE2_DIR, Distribution::Rke2)
+    } else if exists(K3S_DIR) {
+        rancher(K3S_DIR, Distribution::K3s)
+    } else if exists(K0S_CONFIG) {
+        Layout {
+            distribution: Distribution::K0s,
+            main_path: K0S_CONFIG.into(),
+            main_reason: "k0s's containerd config".into(),
+            template: None,
+            edit_path: K0S_DROP_IN.into(),
+        }
+    } else {
+        Layout {
+            distribution: Distribution::Containerd,
+            main_path: DEFAULT_CONFIG.into(),
+            main_reason: "containerd's default path".into(),
+            template: None,
+            edit_path: DEFAULT_CONFIG.into(),
+        }
+    };
+    match from_cmdline {
+        Some((path, reason)) if path != layout.main_path => Layout {
+            edit_path: if layout.template.is_some() { layout.edit_path } else { path.clone() },
+            main_path: path,
+            main_reason: reason,
+            ..layout
+        },
+        _ => layout,
+    }
 }

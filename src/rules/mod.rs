@@ -8,6 +8,7 @@ pub mod distribution;
 pub mod elf;
 pub mod gomatch;
 pub mod kube;
+pub mod kubelet;
 pub mod signatures;
 pub mod text;
 pub mod time;
