@@ -12,7 +12,7 @@ use crate::facts::{
     InstalledShim, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution,
     VersionedBinary, WasmEdge,
 };
-use crate::rules::containerd::{STANDARD_PATH, shim_binary};
+use crate::rules::containerd::{STANDARD_PATH, shim_binary, shim_search};
 use crate::rules::crun::ENGINE_LIBRARIES;
 use crate::rules::distribution::{
     INSTALLER_DIRS, KNOWN_SHIMS, Layout, UNIT_DIRS, candidate_units, containerd_bin_dirs,
@@ -292,27 +292,14 @@ fn collect_shims(
                 binary_kind: BinaryKind::Unknown,
                 version: None,
             };
-            if binary.starts_with('/') {
-                res.searched.push(binary.clone());
-            } else if r.runtime_type.as_deref().is_some_and(|t| t.contains('/')) {
-                res.invalid = Some(format!("invalid runtime name `{}`: a path must be absolute", res.runtime_type));
-            } else {
-                if let Some(cwd) = process.and_then(|p| p.cwd.as_deref()) {
-                    res.searched.push(join(cwd, &binary));
-                }
-                for d in path.split(':').filter(|d| !d.is_empty()) {
-                    res.searched.push(join(d, &binary));
-                }
-                let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
-                    Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
-                    None => containerd_dirs(layout).into_iter().find(|d| host.is_file(&format!("{d}/containerd"))),
-                };
-                if let Some(d) = exe_dir {
-                    let p = join(&d, &binary);
-                    if !res.searched.contains(&p) {
-                        res.searched.push(p);
-                    }
-                }
+            let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
+                Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
+                None => containerd_dirs(layout).into_iter().find(|d| host.is_file(&format!("{d}/containerd"))),
+            };
+            let cwd = process.and_then(|p| p.cwd.as_deref());
+            match shim_search(&binary, r.runtime_type.as_deref(), cwd, &path, exe_dir.as_deref()) {
+                Ok(searched) => res.searched = searched,
+                Err(invalid) => res.invalid = Some(invalid),
             }
             res.resolved = res.searched.iter().find(|p| host.is_file(p)).cloned();
             let base = binary.rsplit('/').next().unwrap_or(&binary).to_string();

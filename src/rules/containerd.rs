@@ -89,6 +89,31 @@ pub fn shim_engine(r: &Runtime) -> Option<&'static str> {
     WASM_SHIM_ENGINES.iter().copied().find(|e| rest.starts_with(e))
 }
 
+/// Where containerd looks for a shim binary, in its order: an absolute path as given; else its
+/// working directory, each directory of its `PATH`, then its own directory. A relative path with a
+/// `/` is refused (`invalid runtime name`), as containerd refuses it.
+pub fn shim_search(
+    binary: &str,
+    runtime_type: Option<&str>,
+    cwd: Option<&str>,
+    path: &str,
+    exe_dir: Option<&str>,
+) -> Result<Vec<String>, String> {
+    if binary.starts_with('/') {
+        return Ok(vec![binary.to_string()]);
+    }
+    if let Some(t) = runtime_type.filter(|t| t.contains('/')) {
+        return Err(format!("invalid runtime name `{t}`: a path must be absolute"));
+    }
+    let join = |dir: &str| format!("{}/{}", dir.trim_end_matches('/'), binary);
+    let mut searched: Vec<String> = cwd.into_iter().map(join).collect();
+    searched.extend(path.split(':').filter(|d| !d.is_empty()).map(join));
+    if let Some(p) = exe_dir.map(join).filter(|p| !searched.contains(p)) {
+        searched.push(p);
+    }
+    Ok(searched)
+}
+
 /// Whether a runtime is a crun-route one that needs the pod annotation (its binary is not a
 /// `crun-<handler>` that picks the handler from its own name).
 pub fn needs_annotation(r: &Runtime) -> bool {
@@ -140,5 +165,28 @@ mod tests {
         assert_eq!(v(&["containerd", "-c", "/x.toml"]).as_deref(), Some("/x.toml"));
         assert_eq!(v(&["containerd", "--config=/y.toml"]).as_deref(), Some("/y.toml"));
         assert_eq!(v(&["containerd"]), None);
+    }
+
+    #[test]
+    fn shims_are_searched_as_containerd_searches() {
+        let s = shim_search(
+            "containerd-shim-wasmedge-v1",
+            Some("io.containerd.wasmedge.v1"),
+            Some("/"),
+            "/usr/local/bin:/usr/bin",
+            Some("/usr/bin"),
+        );
+        assert_eq!(
+            s.unwrap(),
+            [
+                "/containerd-shim-wasmedge-v1",
+                "/usr/local/bin/containerd-shim-wasmedge-v1",
+                "/usr/bin/containerd-shim-wasmedge-v1"
+            ]
+        );
+        assert_eq!(shim_search("/opt/x/shim", None, None, "/usr/bin", None).unwrap(), ["/opt/x/shim"]);
+        assert!(
+            shim_search("containerd-shim-spin-v2", Some("opt/spin/containerd-shim-spin-v2"), None, "", None).is_err()
+        );
     }
 }
