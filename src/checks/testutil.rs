@@ -93,6 +93,13 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
     }
 }
 
+/// A node whose runtime `crun` (CRUN_RUNTIME_V2) runs `/usr/local/bin/crun`, which prints `output`.
+pub fn crun_node(output: &str) -> NodeFacts {
+    let mut n = node(config(CRUN_RUNTIME_V2));
+    n.crun = vec![crun("/usr/local/bin/crun", output, Some("crun"))];
+    n
+}
+
 /// A crun at `path` printing `output` for `--version`, named by runtime `runtime` (or found on PATH).
 pub fn crun(path: &str, output: &str, runtime: Option<&str>) -> CrunBinary {
     let origin = match runtime {
@@ -201,6 +208,13 @@ pub fn log(pod: &str, tail: &str) -> ContainerLog {
     }
 }
 
+/// A cluster with one running pod of RuntimeClass `rc` (handler `rc`) whose container logged `tail`.
+pub fn one_pod_logging(name: &str, rc_name: &str, tail: &str) -> ClusterFacts {
+    let mut c = cluster_facts(vec![pod(name, rc_name, "x", None)], vec![], vec![], vec![rc(rc_name, rc_name)]);
+    c.logs = vec![log(name, tail)];
+    c
+}
+
 /// Run a cluster check on a node whose containerd config is `node_config`, in this cluster.
 pub fn run_cluster(check: fn(&Ctx, &ClusterFacts) -> Outcome, node_config: &str, cluster: ClusterFacts) -> Outcome {
     let mut f = facts(node(config(node_config)));
@@ -228,6 +242,29 @@ pub fn with_docker(version: &str, driver_type: Option<&str>, shims: &[&str]) -> 
         dockerd_path: Fact::Collected("/usr/local/bin:/usr/bin".into()),
         shims_on_path: shims.iter().map(|s| s.to_string()).collect(),
         searched: vec!["/usr/local/bin".into(), "/usr/bin".into()],
+    });
+    f
+}
+
+/// Run a docker check on these facts (which have docker facts).
+pub fn run_docker(check: fn(&Ctx, &DockerFacts) -> Outcome, f: &Facts) -> Outcome {
+    let Fact::Collected(d) = &f.docker else { panic!("a test with docker facts") };
+    check(&Ctx { facts: f, policy: &Policy::default() }, d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// the running containerd
+
+/// A node whose config is `text`, and whose containerd answers with these loaded runtimes.
+pub fn with_live(text: &str, runtimes: Vec<LoadedRuntime>) -> Facts {
+    let mut f = facts(node(config(text)));
+    f.containerd = Fact::Collected(ContainerdLive {
+        address: "/run/containerd/containerd.sock".into(),
+        version: "1.6.20~ds1".into(),
+        revision: "x".into(),
+        namespaces: vec![],
+        images: Fact::Collected(vec![]),
+        cri: Fact::Collected(CriStatus { default_runtime: Some("runc".into()), runtimes, runtime_handlers: None }),
     });
     f
 }

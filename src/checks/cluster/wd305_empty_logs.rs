@@ -105,16 +105,7 @@ mod tests {
 
     #[test]
     fn silent_containers_past_the_grace_period_warn() {
-        let with_log = |tail: &str| {
-            let mut c = cluster_facts(
-                vec![pod("hello", "wasmedge", "x", None)],
-                vec![],
-                vec![],
-                vec![rc("wasmedge", "wasmedge")],
-            );
-            c.logs = vec![log("hello", tail)];
-            c
-        };
+        let with_log = |tail: &str| one_pod_logging("hello", "wasmedge", tail);
         let o = run_cluster(check, SHIM_RUNTIME_V2, with_log("listening on :8080\n"));
         assert_eq!(o.status, Status::Pass);
         assert_eq!(o.message, "1 Wasm container running for over 60 s has written log output");

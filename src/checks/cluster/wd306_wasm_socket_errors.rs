@@ -54,16 +54,7 @@ mod tests {
 
     #[test]
     fn a_missing_socket_import_in_a_log_fails() {
-        let with_log = |tail: &str| {
-            let mut c = cluster_facts(
-                vec![pod("net", "wasmtime", "x", None)],
-                vec![],
-                vec![],
-                vec![rc("wasmtime", "wasmtime")],
-            );
-            c.logs = vec![log("net", tail)];
-            c
-        };
+        let with_log = |tail: &str| one_pod_logging("net", "wasmtime", tail);
         let wasmtime = SHIM_RUNTIME_V2.replace("wasmedge", "wasmtime");
         let o = run_cluster(check, &wasmtime, with_log("connected\n"));
         assert_eq!(o.status, Status::Pass);

@@ -46,7 +46,7 @@ pub fn check(ctx: &Ctx) -> Outcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::*;
-    use crate::facts::{ContainerdLive, CriStatus, Facts};
+    use crate::facts::Facts;
     use crate::policy::Policy;
     use crate::report::Status;
 
@@ -54,26 +54,12 @@ mod tests {
         check(&Ctx { facts: f, policy: &Policy::default() })
     }
 
-    fn answering() -> Facts {
-        let mut f = facts(node(config(CRUN_RUNTIME_V2)));
-        f.containerd = Fact::Collected(ContainerdLive {
-            address: "/run/containerd/containerd.sock".into(),
-            version: "1.6.20~ds1".into(),
-            revision: "x".into(),
-            namespaces: vec![],
-            images: Fact::Collected(vec![]),
-            cri: Fact::Collected(CriStatus {
-                default_runtime: Some("runc".into()),
-                runtimes: vec![],
-                runtime_handlers: None,
-            }),
-        });
-        f
-    }
-
     #[test]
     fn running_states() {
-        assert_eq!(eval(&answering()).message, "containerd `1.6.20~ds1` answers on `/run/containerd/containerd.sock`");
+        assert_eq!(
+            eval(&with_live(CRUN_RUNTIME_V2, vec![])).message,
+            "containerd `1.6.20~ds1` answers on `/run/containerd/containerd.sock`"
+        );
         let mut f = facts(node(config("")));
         f.containerd =
             Fact::unavailable(MissingKind::NotFound, "no containerd socket at /run/containerd/containerd.sock");

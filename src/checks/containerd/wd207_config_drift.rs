@@ -94,7 +94,7 @@ fn compare(file: &Runtime, loaded: &LoadedRuntime) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::checks::testutil::*;
-    use crate::facts::{CriStatus, Facts};
+    use crate::facts::Facts;
     use crate::policy::Policy;
     use crate::report::Status;
 
@@ -107,19 +107,6 @@ mod tests {
             systemd_cgroup: None,
             pod_annotations: ann.iter().map(|s| s.to_string()).collect(),
         }
-    }
-
-    fn with_live(text: &str, runtimes: Vec<LoadedRuntime>) -> Facts {
-        let mut f = facts(node(config(text)));
-        f.containerd = Fact::Collected(ContainerdLive {
-            address: "/run/containerd/containerd.sock".into(),
-            version: "1.6.20~ds1".into(),
-            revision: "x".into(),
-            namespaces: vec![],
-            images: Fact::Collected(vec![]),
-            cri: Fact::Collected(CriStatus { default_runtime: Some("runc".into()), runtimes, runtime_handlers: None }),
-        });
-        f
     }
 
     fn eval(f: &Facts) -> Outcome {

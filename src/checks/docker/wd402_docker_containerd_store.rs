@@ -20,19 +20,15 @@ pub fn check(_: &Ctx, d: &DockerFacts) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testutil::with_docker;
-    use crate::facts::{Fact, Facts};
-    use crate::policy::Policy;
+    use crate::checks::testutil::{run_docker, with_docker};
     use crate::report::Status;
-
-    fn eval(f: &Facts) -> Outcome {
-        let Fact::Collected(d) = &f.docker else { panic!("a test with docker facts") };
-        check(&Ctx { facts: f, policy: &Policy::default() }, d)
-    }
 
     #[test]
     fn classic_store_fails_containerd_store_passes() {
-        assert_eq!(eval(&with_docker("27.3.1", None, &[])).status, Status::Fail);
-        assert_eq!(eval(&with_docker("27.3.1", Some("io.containerd.snapshotter.v1"), &[])).status, Status::Pass);
+        assert_eq!(run_docker(check, &with_docker("27.3.1", None, &[])).status, Status::Fail);
+        assert_eq!(
+            run_docker(check, &with_docker("27.3.1", Some("io.containerd.snapshotter.v1"), &[])).status,
+            Status::Pass
+        );
     }
 }

@@ -24,20 +24,13 @@ pub fn check(_: &Ctx, d: &DockerFacts) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testutil::with_docker;
-    use crate::facts::{Fact, Facts};
-    use crate::policy::Policy;
+    use crate::checks::testutil::{run_docker, with_docker};
     use crate::report::Status;
-
-    fn eval(f: &Facts) -> Outcome {
-        let Fact::Collected(d) = &f.docker else { panic!("a test with docker facts") };
-        check(&Ctx { facts: f, policy: &Policy::default() }, d)
-    }
 
     #[test]
     fn no_shim_fails_a_shim_on_path_passes() {
-        assert_eq!(eval(&with_docker("27.3.1", None, &[])).status, Status::Fail);
-        let o = eval(&with_docker("27.3.1", None, &["/usr/local/bin/containerd-shim-wasmedge-v1"]));
+        assert_eq!(run_docker(check, &with_docker("27.3.1", None, &[])).status, Status::Fail);
+        let o = run_docker(check, &with_docker("27.3.1", None, &["/usr/local/bin/containerd-shim-wasmedge-v1"]));
         assert_eq!(
             o.message,
             "Wasm shims on dockerd's PATH (from procfs): `/usr/local/bin/containerd-shim-wasmedge-v1`"

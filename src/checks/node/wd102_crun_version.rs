@@ -40,12 +40,6 @@ mod tests {
     use crate::facts::{Fact, MissingKind};
     use crate::report::Status;
 
-    fn crun_node(output: &str) -> NodeFacts {
-        let mut n = node(config(CRUN_RUNTIME_V2));
-        n.crun = vec![crun("/usr/local/bin/crun", output, Some("crun"))];
-        n
-    }
-
     #[test]
     fn policy_floor() {
         let o = run(check, crun_node(CRUN_1_7_2_WASMEDGE));

@@ -53,12 +53,6 @@ mod tests {
     use crate::checks::testutil::*;
     use crate::report::Status;
 
-    fn crun_node(output: &str) -> NodeFacts {
-        let mut n = node(config(CRUN_RUNTIME_V2));
-        n.crun = vec![crun("/usr/local/bin/crun", output, Some("crun"))];
-        n
-    }
-
     #[test]
     fn handler_and_library() {
         let o = run(check, crun_node(CRUN_1_23_1_NO_WASM));
