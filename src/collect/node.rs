@@ -13,7 +13,7 @@ use crate::facts::{
     VersionedBinary, WasmEdge,
 };
 use crate::rules::containerd::{STANDARD_PATH, shim_binary, shim_search};
-use crate::rules::crun::ENGINE_LIBRARIES;
+use crate::rules::crun::{self, ENGINE_LIBRARIES};
 use crate::rules::distribution::{
     INSTALLER_DIRS, KNOWN_SHIMS, Layout, UNIT_DIRS, candidate_units, containerd_bin_dirs,
 };
@@ -192,7 +192,7 @@ fn collect_crun(
     }
     let mut dirs: Vec<String> = containerd_path.map(|p| p.split(':').map(String::from).collect()).unwrap_or_default();
     dirs.extend(path_dirs.iter().cloned());
-    for name in ["crun", "crun-wasm"] {
+    for name in crun::BINARY_NAMES {
         if let Some(p) = dirs.iter().map(|d| format!("{d}/{name}")).find(|p| host.is_file(p)) {
             found.push((p, CrunOrigin::Path));
         }

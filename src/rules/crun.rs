@@ -24,6 +24,14 @@ pub fn handler_from_name(binary: &str) -> Option<&str> {
     binary.rsplit('/').next()?.strip_prefix("crun-")
 }
 
+/// The names crun is installed under on a PATH: plain, and Fedora's `crun-wasm` (a `crun-<handler>`).
+pub const BINARY_NAMES: &[&str] = &["crun", "crun-wasm"];
+
+/// Whether a `BinaryName` is crun (`crun`, or a `crun-<handler>`).
+pub fn is_crun(binary: &str) -> bool {
+    base_name(binary) == "crun" || handler_from_name(binary).is_some()
+}
+
 /// The binary's file name (`crun-wasm` of `/usr/bin/crun-wasm`).
 pub fn base_name(binary: &str) -> &str {
     binary.rsplit('/').next().unwrap_or(binary)

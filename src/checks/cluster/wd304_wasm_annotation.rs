@@ -11,6 +11,7 @@ use crate::rules::crun::handler_from_name;
 use crate::rules::gomatch::path_match;
 use crate::rules::kube::same_image;
 use crate::rules::text::list;
+use crate::rules::wasm::VARIANT_ANNOTATION;
 
 pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
     let rcs = or_return!(gate::list(&c.runtime_classes));
@@ -80,7 +81,7 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             imgs.iter()
                 .filter(|i| {
                     images.iter().any(|want| same_image(want, &i.name))
-                        && i.annotations.contains_key("module.wasm.image/variant")
+                        && i.annotations.contains_key(VARIANT_ANNOTATION.0)
                 })
                 .map(|i| format!("`{}`", i.name))
                 .collect()
@@ -104,7 +105,7 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             })
             .filter(|r| {
                 let pats = r.pod_annotations.clone().unwrap_or_default();
-                !pats.iter().any(|p| path_match(p, "module.wasm.image/variant"))
+                !pats.iter().any(|p| path_match(p, VARIANT_ANNOTATION.0))
             })
             .map(|r| format!("`{}`", r.name))
             .collect();
