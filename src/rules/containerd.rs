@@ -49,7 +49,7 @@ pub fn classify(runtime_type: Option<&str>, runtime_path: Option<&str>, binary_n
     let is_runc_shim =
         matches!(rt, "io.containerd.runc.v2" | "io.containerd.runc.v1" | "io.containerd.runtime.v1.linux");
     if is_runc_shim {
-        let is_crun = binary_name.is_some_and(|b| super::crun::is_crun(b));
+        let is_crun = binary_name.is_some_and(super::crun::is_crun);
         return if is_crun { Route::Crun } else { Route::Other };
     }
     let shim_name = match runtime_path.filter(|p| !p.is_empty()) {
