@@ -75,6 +75,7 @@ pub fn config_at(dist: Distribution, path: &str, text: &str, major: Option<u64>)
         template: None,
         edit_path: path.into(),
         containerd_major: major,
+        files_cut: None,
     }
 }
 
@@ -112,6 +113,7 @@ pub fn crun(path: &str, output: &str, runtime: Option<&str>) -> CrunBinary {
         origins: vec![origin],
         exists: true,
         executable: true,
+        problem: None,
         version: versions::parse_crun(output)
             .map(Fact::Collected)
             .unwrap_or_else(|| Fact::unavailable(MissingKind::Malformed, "unparsable")),

@@ -3,13 +3,14 @@
 //! k0s (`containerd.toml` + `containerd.d/`), with `imports` followed as containerd follows them.
 //! The text itself is read by `rules::containerd_config`.
 
-use super::host::HostRoot;
+use super::host::{HostRoot, READ_CAP};
 use crate::facts::{ConfigFile, ContainerdConfig, FileRole, FileState, Process};
 use crate::rules::containerd_config::{config_file, mark_unknown_to_1x, merge_runtimes};
 use crate::rules::distribution::{Layout, layout};
+use crate::rules::text::line_col;
 
-/// Guards against import cycles and runaway globs.
-const MAX_FILES: usize = 64;
+/// containerd reads every import; wasmdoctor reads this many files at most, and says so.
+pub const MAX_FILES: usize = 1024;
 
 // discovery
 
@@ -22,7 +23,8 @@ pub fn discover(host: &HostRoot, containerd: Option<&Process>) -> Layout {
 /// Read the layout's files: the main file with its imports (in containerd's order) and the template.
 pub fn collect(host: &HostRoot, layout: &Layout, containerd_major: Option<u64>) -> ContainerdConfig {
     let mut files = Vec::new();
-    load_with_imports(host, &layout.main_path, FileRole::Main, &mut files);
+    let mut visited = Visited::default();
+    load_with_imports(host, &layout.main_path, FileRole::Main, &mut files, &mut visited);
     let template = layout.template.as_ref().map(|p| load_file(host, p, FileRole::Template));
     if containerd_major == Some(1) {
         for f in &mut files {
@@ -39,11 +41,24 @@ pub fn collect(host: &HostRoot, layout: &Layout, containerd_major: Option<u64>) 
         edit_path: layout.edit_path.clone(),
         runtimes,
         containerd_major,
+        files_cut: visited.cut.then_some(MAX_FILES),
     }
 }
 
-fn load_with_imports(host: &HostRoot, path: &str, role: FileRole, out: &mut Vec<ConfigFile>) {
-    if out.len() >= MAX_FILES || out.iter().any(|f| f.path == path) {
+/// Imports already read (by the path they resolve to, so that `./config.toml` or a link to a file
+/// already read is not read again), and whether the files to read were cut at `MAX_FILES`.
+#[derive(Default)]
+struct Visited {
+    seen: std::collections::BTreeSet<String>,
+    cut: bool,
+}
+
+fn load_with_imports(host: &HostRoot, path: &str, role: FileRole, out: &mut Vec<ConfigFile>, visited: &mut Visited) {
+    if out.len() >= MAX_FILES {
+        visited.cut = true;
+        return;
+    }
+    if !visited.seen.insert(host.canonical(path).unwrap_or_else(|_| path.to_string())) {
         return;
     }
     let file = load_file(host, path, role);
@@ -54,25 +69,39 @@ fn load_with_imports(host: &HostRoot, path: &str, role: FileRole, out: &mut Vec<
         let full = if pattern.starts_with('/') { pattern.clone() } else { format!("{dir}/{pattern}") };
         let role = || FileRole::Import { from: path.to_string(), pattern: pattern.clone() };
         if full.contains(['*', '?', '[']) {
-            for p in host.glob(&full) {
-                load_with_imports(host, &p, role(), out);
+            let (paths, cut) = host.glob(&full, MAX_FILES);
+            visited.cut |= cut;
+            for p in paths {
+                load_with_imports(host, &p, role(), out, visited);
             }
         } else {
-            load_with_imports(host, &full, role(), out);
+            load_with_imports(host, &full, role(), out, visited);
         }
     }
 }
 
-/// One file as containerd would see it: missing, unreadable (with the reason), or its text read.
+/// One file as containerd would see it: missing, unreadable (with the reason: a directory, a FIFO,
+/// too large, a symlink loop), malformed (invalid UTF-8 or TOML, with line:col), or its text read.
 pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
-    let on_disk = host.resolve(path);
-    let state = match std::fs::read(&on_disk) {
-        Ok(bytes) => return config_file(path, role, &String::from_utf8_lossy(&bytes)),
+    let state = match host.read(path, READ_CAP) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => return config_file(path, role, &text),
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let bytes = e.as_bytes();
+                let (line, column) = line_col(std::str::from_utf8(&bytes[..valid]).unwrap_or(""), valid);
+                let byte = bytes.get(valid).copied().unwrap_or(0);
+                FileState::Malformed {
+                    line,
+                    column,
+                    message: format!(
+                        "invalid UTF-8: byte 0x{byte:02X} does not start a character (TOML is UTF-8 text)"
+                    ),
+                }
+            }
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Missing,
-        Err(e) => {
-            let reason = if on_disk.is_dir() { "it is a directory, not a file".to_string() } else { e.to_string() };
-            FileState::Unreadable { reason }
-        }
+        Err(e) => FileState::Unreadable { reason: e.to_string() },
     };
     ConfigFile {
         path: path.to_string(),

@@ -17,7 +17,10 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub async fn collect(host: &HostRoot, host_url: &str, timeout: Duration) -> Fact<DockerFacts> {
     let secs = timeout.as_secs().max(1);
     let docker = if let Some(path) = host_url.strip_prefix("unix://") {
-        let on_disk = host.resolve(path);
+        let on_disk = match socket::locate(host, path, "dockerd") {
+            Ok(p) => p,
+            Err(m) => return Fact::Unavailable(m),
+        };
         if let Err(m) = socket::probe(&on_disk, path, "dockerd") {
             return Fact::Unavailable(m);
         }
@@ -89,13 +92,8 @@ pub async fn collect(host: &HostRoot, host_url: &str, timeout: Duration) -> Fact
 fn wasm_shims_in(host: &HostRoot, dirs: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     for d in dirs {
-        let Ok(entries) = std::fs::read_dir(host.resolve(d)) else { continue };
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| is_wasm_shim_name(n))
-            .collect();
-        names.sort();
+        let Ok(entries) = host.read_dir(d) else { continue };
+        let names: Vec<String> = entries.into_iter().filter(|n| is_wasm_shim_name(n)).collect();
         found.extend(names.into_iter().map(|n| format!("{}/{n}", d.trim_end_matches('/'))));
     }
     found

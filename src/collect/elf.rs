@@ -1,18 +1,19 @@
-//! What kind of executable a file is, from its first bytes (read here; judged by `rules::elf`).
+//! What kind of executable a node file is, from its first bytes and its size (read here, inside the
+//! host root; judged by `rules::elf`).
 
-use std::io::Read;
-use std::path::Path;
-
+use super::host::HostRoot;
 use crate::facts::BinaryKind;
 use crate::rules::elf::classify;
 
-pub fn inspect(path: &Path) -> BinaryKind {
-    let mut head = [0u8; 128];
-    let n = match std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
-        Ok(n) => n,
-        Err(_) => return BinaryKind::Unknown,
-    };
-    classify(&head[..n])
+/// Bytes read: the ELF header and the start of a script's `#!` line.
+const HEAD: u64 = 128;
+
+pub fn inspect(host: &HostRoot, node_path: &str) -> BinaryKind {
+    let Ok(meta) = host.meta(node_path) else { return BinaryKind::Unknown };
+    match host.read_head(node_path, HEAD) {
+        Ok(head) => classify(&head, meta.size),
+        Err(_) => BinaryKind::Unknown,
+    }
 }
 
 #[cfg(test)]
@@ -22,7 +23,8 @@ mod tests {
     #[test]
     fn reads_the_running_test_binary() {
         let exe = std::env::current_exe().unwrap();
-        let BinaryKind::Elf { machine } = inspect(&exe) else { panic!("not ELF") };
+        let host = HostRoot::new("/");
+        let BinaryKind::Elf { machine } = inspect(&host, &exe.to_string_lossy()) else { panic!("not ELF") };
         assert_eq!(machine, std::env::consts::ARCH);
     }
 }

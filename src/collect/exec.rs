@@ -1,10 +1,34 @@
-//! Running node binaries (`crun --version`, …): never through a shell, always with a timeout.
+//! Running node binaries (`crun --version`, …): never through a shell, always with a timeout, and
+//! only the file resolved inside the host root (run through its descriptor). The child gets a
+//! process group of its own; when it is done (or out of time) that group and anything else still
+//! holding our pipes (a daemon that made a session of its own) are killed, so the wait is bounded by
+//! the timeout, not by what the binary left behind.
 
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::host::NodeBinary;
+
+/// What to run: a node binary (resolved inside the host root), or a program of this machine (a
+/// restart command from the policy file).
+#[derive(Clone, Copy)]
+pub enum Program<'a> {
+    Node(&'a NodeBinary),
+    Local(&'a Path),
+}
+
+impl Program<'_> {
+    fn shown(&self) -> String {
+        match self {
+            Program::Node(b) => b.node_path.clone(),
+            Program::Local(p) => p.display().to_string(),
+        }
+    }
+}
 
 /// What running a binary produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,17 +61,21 @@ pub enum Leftovers {
     Keep,
 }
 
-/// Run `program args…` with a timeout. The child gets its own process group, so a hung
-/// wrapper script and everything it started are killed together.
-pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, ExecError> {
+/// Run `program args…` with a timeout; everything it starts is killed when it is done.
+pub fn run(program: Program, args: &[&str], timeout: Duration) -> Result<Output, ExecError> {
     run_with(program, args, timeout, Leftovers::Kill)
 }
 
 /// `run`, choosing what happens to what the command leaves behind once it exited on its own.
-pub fn run_with(program: &Path, args: &[&str], timeout: Duration, leftovers: Leftovers) -> Result<Output, ExecError> {
-    let shown = format!("{} {}", program.display(), args.join(" "));
+pub fn run_with(program: Program, args: &[&str], timeout: Duration, leftovers: Leftovers) -> Result<Output, ExecError> {
+    let shown = format!("{} {}", program.shown(), args.join(" "));
     let shown = shown.trim_end().to_string();
     let mut child = spawn(program, args).map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
+    let pipes: Vec<u64> = [child.stdout.as_ref().map(pipe_inode), child.stderr.as_ref().map(pipe_inode)]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
     let readers =
         [child.stdout.take().map(|s| read_capped(Box::new(s))), child.stderr.take().map(|s| read_capped(Box::new(s)))];
     let deadline = Instant::now() + timeout;
@@ -64,19 +92,28 @@ pub fn run_with(program: &Path, args: &[&str], timeout: Duration, leftovers: Lef
         }
     };
     let Some(status) = status else {
-        kill_group(child.id());
+        kill_all(child.id(), &pipes);
         let _ = child.wait();
         return Err(ExecError::Timeout(shown, timeout));
     };
-    // The direct child has exited; anything it left behind in its group must not hold our pipes.
-    let wait = match leftovers {
-        Leftovers::Kill => {
-            kill_group(child.id());
-            Duration::from_secs(5)
-        }
+    // The direct child has exited; anything it left behind must not hold our pipes past the
+    // deadline (and, for a `--version`, must not live on).
+    if leftovers == Leftovers::Kill {
+        kill_group(child.id());
+    }
+    let grace = match leftovers {
+        Leftovers::Kill => Duration::from_millis(100),
         Leftovers::Keep => Duration::from_secs(1),
     };
-    let [out, err] = readers.map(|r| r.and_then(|rx| rx.recv_timeout(wait).ok()).unwrap_or_default());
+    let until = (Instant::now() + grace).min(deadline.max(Instant::now()));
+    let mut outputs = readers.map(|r| r.map(|rx| (rx, None::<String>)));
+    collect_outputs(&mut outputs, until);
+    if leftovers == Leftovers::Kill && outputs.iter().flatten().any(|(_, text)| text.is_none()) {
+        // Something outside the group still holds a pipe: a daemon that made a session of its own.
+        kill_all(child.id(), &pipes);
+        collect_outputs(&mut outputs, Instant::now() + Duration::from_millis(500));
+    }
+    let [out, err] = outputs.map(|o| o.and_then(|(_, text)| text).unwrap_or_default());
     use std::os::unix::process::ExitStatusExt;
     if let Some(sig) = status.signal() {
         return Err(ExecError::Signal(shown, sig));
@@ -84,12 +121,35 @@ pub fn run_with(program: &Path, args: &[&str], timeout: Duration, leftovers: Lef
     Ok(Output { stdout: out, stderr: err, code: status.code() })
 }
 
-/// Spawn in a new process group. `ETXTBSY` (a file just written, whose write descriptor another
-/// thread's fork still holds for a moment) is retried briefly.
-fn spawn(program: &Path, args: &[&str]) -> std::io::Result<std::process::Child> {
+/// Wait for each reader's text until `until`.
+fn collect_outputs(outputs: &mut [Option<(std::sync::mpsc::Receiver<String>, Option<String>)>; 2], until: Instant) {
+    for (rx, text) in outputs.iter_mut().flatten() {
+        if text.is_none() {
+            *text = rx.recv_timeout(until.saturating_duration_since(Instant::now())).ok();
+        }
+    }
+}
+
+/// Spawn in a process group of its own. A node binary runs through the descriptor it was resolved
+/// to (`/proc/self/fd/N`, a duplicate left open across the exec so that a script's interpreter can
+/// read it), with its node path as `argv[0]`. No `pre_exec` hook: the standard library then spawns
+/// with `posix_spawn`, which never retries a file the kernel refused (`ENOEXEC`) through `/bin/sh`
+/// as `execvp` would. `ETXTBSY` (a file just written, whose write descriptor another thread's fork
+/// still holds for a moment) is retried briefly.
+fn spawn(program: Program, args: &[&str]) -> std::io::Result<std::process::Child> {
     let mut attempt = 0;
     loop {
-        let result = Command::new(program)
+        // Open (without close-on-exec) only for the moment of the spawn.
+        let (mut cmd, _inherited) = match program {
+            Program::Node(b) => {
+                let fd = rustix::io::dup(&b.fd)?;
+                let mut cmd = Command::new(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+                cmd.arg0(&b.node_path);
+                (cmd, Some(fd))
+            }
+            Program::Local(path) => (Command::new(path), None),
+        };
+        let result = cmd
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -118,12 +178,37 @@ fn read_capped(stream: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<String
     rx
 }
 
-fn kill_group(pid: u32) {
-    if let Ok(pid) = i32::try_from(pid) {
-        // SAFETY: kill(2) with a negative pid signals the process group we created for this child.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
+/// The inode of a pipe we read from: whoever else holds this pipe holds our output open.
+fn pipe_inode<F: std::os::fd::AsFd>(fd: &F) -> Option<u64> {
+    rustix::fs::fstat(fd).ok().map(|st| st.st_ino)
+}
+
+/// Kill the child's process group, and every other process still holding one of our pipes (a
+/// daemon it left that made a session of its own).
+fn kill_all(pid: u32, pipes: &[u64]) {
+    kill_group(pid);
+    let me = std::process::id();
+    let Ok(procs) = std::fs::read_dir("/proc") else { return };
+    let wanted: Vec<String> = pipes.iter().map(|i| format!("pipe:[{i}]")).collect();
+    for entry in procs.filter_map(Result::ok) {
+        let Some(other) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let holds_pipe = || {
+            std::fs::read_dir(entry.path().join("fd")).into_iter().flatten().filter_map(Result::ok).any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|t| wanted.iter().any(|w| t.as_os_str() == w.as_str()))
+            })
+        };
+        if other != me
+            && holds_pipe()
+            && let Some(p) = rustix::process::Pid::from_raw(other as i32)
+        {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
         }
+    }
+}
+
+fn kill_group(pid: u32) {
+    if let Some(p) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
     }
 }
 
@@ -152,7 +237,7 @@ mod tests {
     fn captures_output_and_code() {
         let d = tempfile::tempdir().unwrap();
         let p = script(d.path(), "v", "echo out; echo err >&2; exit 3");
-        let o = run(&p, &[], Duration::from_secs(5)).unwrap();
+        let o = run(Program::Local(&p), &[], Duration::from_secs(5)).unwrap();
         assert_eq!(o.stdout, "out\n");
         assert_eq!(o.stderr, "err\n");
         assert_eq!(o.code, Some(3));
@@ -163,7 +248,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = script(d.path(), "hang", "sleep 30 & sleep 30");
         let start = Instant::now();
-        let e = run(&p, &["--version"], Duration::from_millis(200)).unwrap_err();
+        let e = run(Program::Local(&p), &["--version"], Duration::from_millis(200)).unwrap_err();
         assert!(matches!(e, ExecError::Timeout(..)), "{e}");
         assert!(start.elapsed() < Duration::from_secs(5));
     }
@@ -173,7 +258,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let pidfile = d.path().join("pid");
         let p = script(d.path(), "restart", &format!("sleep 30 & echo $! > {}; echo started", pidfile.display()));
-        let o = run_with(&p, &[], Duration::from_secs(5), Leftovers::Keep).unwrap();
+        let o = run_with(Program::Local(&p), &[], Duration::from_secs(5), Leftovers::Keep).unwrap();
         assert_eq!(o.code, Some(0));
         let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
         // SAFETY: probing, then stopping, the sleep this test started.
@@ -181,7 +266,7 @@ mod tests {
             assert_eq!(libc::kill(pid, 0), 0, "the daemon was killed with the command's group");
             libc::kill(pid, libc::SIGKILL);
         }
-        let o = run(&p, &[], Duration::from_secs(5)).unwrap();
+        let o = run(Program::Local(&p), &[], Duration::from_secs(5)).unwrap();
         assert_eq!(o.stdout, "started\n");
     }
 
@@ -189,7 +274,7 @@ mod tests {
     fn crash_is_reported() {
         let d = tempfile::tempdir().unwrap();
         let p = script(d.path(), "crash", "kill -SEGV $$");
-        let e = run(&p, &[], Duration::from_secs(5)).unwrap_err();
+        let e = run(Program::Local(&p), &[], Duration::from_secs(5)).unwrap_err();
         assert_eq!(e, ExecError::Signal(p.display().to_string(), libc::SIGSEGV));
     }
 
@@ -202,7 +287,31 @@ mod tests {
         elf.resize(64, 0);
         std::fs::write(&p, elf).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let e = run(&p, &[], Duration::from_secs(5)).unwrap_err();
+        let e = run(Program::Local(&p), &[], Duration::from_secs(5)).unwrap_err();
         assert!(matches!(e, ExecError::Spawn(..)), "{e}");
+    }
+
+    /// A `--version` that leaves a daemon of its own session holding stdout: the answer comes in
+    /// time, and the daemon does not outlive the call.
+    #[test]
+    fn a_daemon_holding_our_pipe_is_killed_and_does_not_hold_the_answer() {
+        let d = tempfile::tempdir().unwrap();
+        let pidfile = d.path().join("daemon.pid");
+        let p = script(
+            d.path(),
+            "version",
+            &format!(
+                "setsid sh -c 'echo $$ > {}; exec sleep 60' &\nsleep 0.2\necho 'tool version 1.0'",
+                pidfile.display()
+            ),
+        );
+        let start = Instant::now();
+        let o = run(Program::Local(&p), &["--version"], Duration::from_secs(2)).unwrap();
+        assert_eq!(o.stdout, "tool version 1.0\n");
+        assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+        let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+        assert!(!alive, "the daemon {pid} is still running");
     }
 }

@@ -4,6 +4,8 @@
 use super::host::HostRoot;
 
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// Files one `include` line reads at most (ld.so.conf.d holds a few dozen).
+const MAX_INCLUDE_FILES: usize = 1024;
 
 /// The directories in ld.so's order: ld.so.conf entries first, then the trusted defaults.
 pub fn search_dirs(host: &HostRoot, arch: &str) -> Vec<String> {
@@ -47,7 +49,7 @@ fn read_conf(host: &HostRoot, path: &str, depth: usize, dirs: &mut Vec<String>) 
         if let Some(pattern) = line.strip_prefix("include").filter(|r| r.starts_with(char::is_whitespace)) {
             for p in pattern.split_whitespace() {
                 let full = if p.starts_with('/') { p.to_string() } else { format!("{base}/{p}") };
-                for file in host.glob(&full) {
+                for file in host.glob(&full, MAX_INCLUDE_FILES).0 {
                     read_conf(host, &file, depth + 1, dirs);
                 }
             }

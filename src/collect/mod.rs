@@ -86,13 +86,17 @@ impl Collection {
                 SourceKind::Node,
                 Box::new(move || Arrival::Node(Box::new(Fact::Collected(node::collect(&node_opts))))),
             );
-            let (on_disk, address) = containerd_socket(&host, opts.containerd_address.as_deref());
+            let address = containerd_socket(&host, opts.containerd_address.as_deref());
+            let located = socket::locate(&host, &address, "containerd");
             spawn(
                 SourceKind::Containerd,
                 Box::new(move || {
-                    Arrival::Containerd(block_on(
-                        async move { containerd_live::collect(&on_disk, &address, inner).await },
-                    ))
+                    Arrival::Containerd(match located {
+                        Ok(on_disk) => {
+                            block_on(async move { containerd_live::collect(&on_disk, &address, inner).await })
+                        }
+                        Err(m) => Fact::Unavailable(m),
+                    })
                 }),
             );
         }
@@ -235,14 +239,13 @@ fn placeholder<T>(pending: bool, flag: &str) -> Fact<T> {
     Fact::unavailable(MissingKind::NotRequested, reason)
 }
 
-/// The containerd socket: the given address, else the first of the distributions' sockets that
-/// exists under the host root (else the default one, to report as missing).
-fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> (std::path::PathBuf, String) {
-    let address = given
+/// The containerd socket's node path: the given address, else the first of the distributions'
+/// sockets that exists under the host root (else the default one, to report as missing).
+fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> String {
+    given
         .map(String::from)
         .or_else(|| CONTAINERD_SOCKETS.iter().find(|c| host.exists(c)).map(|c| c.to_string()))
-        .unwrap_or_else(|| CONTAINERD_SOCKETS[0].to_string());
-    (host.resolve(&address), address)
+        .unwrap_or_else(|| CONTAINERD_SOCKETS[0].to_string())
 }
 
 /// Run an async source on a single-threaded runtime of its own.

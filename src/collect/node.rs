@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::containerd_config;
-use super::host::{HostRoot, is_executable};
+use super::exec::Program;
+use super::host::{HostRoot, is_loop};
 use super::{elf, exec, ldso, procfs};
 use crate::facts::{
     BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact,
@@ -127,12 +128,7 @@ fn containerd_dirs(layout: &Layout) -> Vec<String> {
 
 fn home_dirs(host: &HostRoot) -> Vec<String> {
     let mut homes = vec!["/root".to_string()];
-    if let Ok(entries) = std::fs::read_dir(host.join("/home")) {
-        let mut more: Vec<String> =
-            entries.filter_map(Result::ok).map(|e| format!("/home/{}", e.file_name().to_string_lossy())).collect();
-        more.sort();
-        homes.extend(more);
-    }
+    homes.extend(host.read_dir("/home").unwrap_or_default().into_iter().map(|name| format!("/home/{name}")));
     homes
 }
 
@@ -140,8 +136,14 @@ fn find_file(host: &HostRoot, candidates: impl IntoIterator<Item = String>) -> O
     candidates.into_iter().find(|p| host.is_file(p))
 }
 
+/// Run a node binary (resolved inside the host root) with a timeout.
+fn run_node(opts: &NodeOptions, path: &str, args: &[&str]) -> Result<exec::Output, exec::ExecError> {
+    let binary = opts.host.binary(path).map_err(|e| exec::ExecError::Spawn(path.to_string(), e.to_string()))?;
+    exec::run(Program::Node(&binary), args, opts.exec_timeout)
+}
+
 fn run_tool(opts: &NodeOptions, path: &str, args: &[&str], parse: fn(&str) -> Option<String>) -> VersionedBinary {
-    let out = exec::run(&opts.host.resolve(path), args, opts.exec_timeout);
+    let out = run_node(opts, path, args);
     let (version, output) = match out {
         Ok(o) => {
             let text = if o.stdout.trim().is_empty() { o.stderr } else { o.stdout };
@@ -205,12 +207,16 @@ fn collect_crun(
             }
             continue;
         }
-        let on_disk = host.resolve(&path);
-        let meta = std::fs::metadata(&on_disk).ok();
+        let meta = host.meta(&path);
+        let problem = match &meta {
+            Err(e) if is_loop(e) => Some(e.to_string()),
+            _ => None,
+        };
         binaries.push(CrunBinary {
-            canonical: host.canonical(&path),
-            exists: meta.is_some(),
-            executable: meta.as_ref().is_some_and(is_executable),
+            canonical: host.canonical(&path).unwrap_or_else(|_| path.clone()),
+            exists: meta.is_ok(),
+            executable: meta.as_ref().is_ok_and(|m| m.is_executable()),
+            problem,
             path,
             origins: vec![origin],
             version: Fact::unavailable(MissingKind::NotFound, "not run"),
@@ -230,13 +236,16 @@ fn collect_crun(
 }
 
 fn crun_version(opts: &NodeOptions, b: &CrunBinary) -> Fact<CrunVersion> {
+    if let Some(problem) = &b.problem {
+        return Fact::unavailable(MissingKind::Failed, problem.clone());
+    }
     if !b.exists {
         return Fact::unavailable(MissingKind::NotFound, format!("`{}` does not exist", b.path));
     }
     if !b.executable {
         return Fact::unavailable(MissingKind::PermissionDenied, format!("`{}` is not executable", b.path));
     }
-    match exec::run(&opts.host.resolve(&b.path), &["--version"], opts.exec_timeout) {
+    match run_node(opts, &b.path, &["--version"]) {
         Ok(o) => match versions::parse_crun(&o.stdout) {
             Some(v) => Fact::Collected(v),
             None => Fact::unavailable(
@@ -311,9 +320,8 @@ fn collect_shims(
                 .collect();
             res.found_elsewhere.dedup();
             if let Some(p) = &res.resolved {
-                let on_disk = host.resolve(p);
-                res.executable = std::fs::metadata(&on_disk).as_ref().is_ok_and(is_executable);
-                res.binary_kind = elf::inspect(&on_disk);
+                res.executable = host.meta(p).is_ok_and(|m| m.is_executable());
+                res.binary_kind = elf::inspect(host, p);
             }
             Some(res)
         })

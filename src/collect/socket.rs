@@ -2,9 +2,22 @@
 //! denied" and "nothing listens" are told apart before any protocol is spoken.
 
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::host::{HostRoot, is_loop};
 use crate::facts::{Missing, MissingKind};
+
+/// A daemon's socket, resolved inside the host root: where to connect, or why there is nothing.
+pub fn locate(host: &HostRoot, address: &str, daemon: &str) -> Result<PathBuf, Missing> {
+    host.resolve(address).map_err(|e| {
+        let (kind, reason) = match e.kind() {
+            std::io::ErrorKind::NotFound => (MissingKind::NotFound, format!("no {daemon} socket at {address}")),
+            _ if is_loop(&e) => (MissingKind::Failed, format!("{address}: {e}")),
+            _ => (MissingKind::Failed, format!("{address}: {e}")),
+        };
+        Missing { kind, reason }
+    })
+}
 
 pub fn probe(on_disk: &Path, address: &str, daemon: &str) -> Result<(), Missing> {
     match UnixStream::connect(on_disk) {

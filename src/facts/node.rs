@@ -77,6 +77,9 @@ pub struct ContainerdConfig {
     pub runtimes: Vec<Runtime>,
     /// containerd's major version when known (binary `--version`), which decides the import merge.
     pub containerd_major: Option<u64>,
+    /// Set when the imports named more files than wasmdoctor reads (this many): the rest is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_cut: Option<usize>,
 }
 
 impl ContainerdConfig {
@@ -196,6 +199,9 @@ pub struct CrunBinary {
     pub origins: Vec<CrunOrigin>,
     pub exists: bool,
     pub executable: bool,
+    /// Why the path cannot be resolved when that is not "it does not exist" (a symlink loop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
     /// `crun --version`, parsed.
     pub version: Fact<CrunVersion>,
 }
@@ -273,8 +279,17 @@ pub struct ShimResolution {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum BinaryKind {
     Unknown,
-    Elf { machine: String },
-    Script { interpreter: String },
+    Elf {
+        machine: String,
+    },
+    /// An ELF file the kernel will not run (truncated, no program headers).
+    BrokenElf {
+        machine: String,
+        reason: String,
+    },
+    Script {
+        interpreter: String,
+    },
     Other,
 }
 

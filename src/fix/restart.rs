@@ -15,7 +15,7 @@ pub fn run(step: &RestartStep) -> Result<(), String> {
         return Err("the restart command is empty".into());
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match exec::run_with(Path::new(program), &args, COMMAND_TIMEOUT, exec::Leftovers::Keep) {
+    match exec::run_with(exec::Program::Local(Path::new(program)), &args, COMMAND_TIMEOUT, exec::Leftovers::Keep) {
         Ok(out) if out.code == Some(0) => Ok(()),
         Ok(out) => {
             let said = [out.stderr.trim(), out.stdout.trim()].into_iter().find(|s| !s.is_empty()).unwrap_or("");

@@ -2,7 +2,7 @@
 //! is executable, and is built for this node's CPU.
 
 use crate::checks::{Ctx, Outcome};
-use crate::facts::{BinaryKind, Fact, NodeFacts, PathSource, ShimResolution};
+use crate::facts::{BinaryKind, Fact, MissingKind, NodeFacts, PathSource, ShimResolution};
 use crate::rules::elf::runs_on;
 use crate::rules::text::list;
 
@@ -54,13 +54,19 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
                 .fix(format!("chmod 0755 `{resolved}`"));
         }
         let kind = match &s.binary_kind {
-            BinaryKind::Elf { machine } if !runs_on(machine, &node.arch) => {
+            BinaryKind::Elf { machine } | BinaryKind::BrokenElf { machine, .. } if !runs_on(machine, &node.arch) => {
                 return Outcome::fail(format!(
                     "{who}: `{resolved}` is built for `{machine}`, but this node is `{}`; the shim fails with `exec format error`",
                     node.arch
                 ))
                 .evidence(resolved.clone(), format!("ELF machine {machine}"))
                 .fix(format!("install the `{}` build of the shim (release archives are per architecture)", node.arch));
+            }
+            BinaryKind::BrokenElf { machine, reason } => {
+                return Outcome::fail(format!(
+                    "{who}: `{resolved}` is a broken `{machine}` ELF file ({reason}); the kernel refuses to run it, so pods fail with `exec format error`"
+                ))
+                .fix("reinstall the shim from its release archive (the file on the node is damaged or incomplete)");
             }
             BinaryKind::Elf { machine } => machine.clone(),
             BinaryKind::Script { interpreter } => format!("script for `{interpreter}`"),
@@ -71,6 +77,11 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
         };
         let version = match &s.version {
             Some(Fact::Collected(v)) => format!(", {v}"),
+            // It could not even be started (or it crashed): it does not run here, whatever its header says.
+            Some(Fact::Unavailable(m)) if m.kind == MissingKind::Failed => {
+                return Outcome::fail(format!("{who}: `{resolved}` does not run on this node: {}", m.reason))
+                    .fix("reinstall the shim built for this node's CPU and C library from its release archive");
+            }
             _ => String::new(),
         };
         ok.push(format!("`{}` → `{resolved}` ({kind}{version})", s.binary));
@@ -147,5 +158,31 @@ mod tests {
     #[test]
     fn no_shims_skip() {
         assert_eq!(run(check, node(config(CRUN_RUNTIME_V2))).status, Status::Skip);
+    }
+
+    #[test]
+    fn a_shim_that_cannot_start_does_not_run() {
+        let mut n =
+            shim_node(Some("/usr/local/bin/containerd-shim-wasmedge-v1"), BinaryKind::Elf { machine: "x86_64".into() });
+        n.shims[0].version = Some(Fact::unavailable(
+            MissingKind::Failed,
+            "`/usr/local/bin/containerd-shim-wasmedge-v1 -v` could not be started: exec format error (a binary for another CPU architecture?)",
+        ));
+        let o = run(check, n);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.message.contains(
+                "does not run on this node: `/usr/local/bin/containerd-shim-wasmedge-v1 -v` could not be started"
+            ),
+            "{}",
+            o.message
+        );
+        let broken = BinaryKind::BrokenElf {
+            machine: "x86_64".into(),
+            reason: "64 bytes, but its program headers end at byte 120 (truncated)".into(),
+        };
+        let o = run(check, shim_node(Some("/usr/local/bin/containerd-shim-wasmedge-v1"), broken));
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("is a broken `x86_64` ELF file (64 bytes"), "{}", o.message);
     }
 }
