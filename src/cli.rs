@@ -90,8 +90,13 @@ pub enum Command {
         #[arg(long)]
         no_restart: bool,
     },
-    /// Restore the files of the last applied fix from their backups
-    Undo,
+    /// Revert the last applied fix (files from their backups, API objects); a file or object
+    /// changed since the fix is refused with a diff unless `--force`
+    Undo {
+        /// Revert even what was changed after the fix (that change is lost)
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a check's full explanation
     Explain {
         /// A check ID (WD204) or slug (crun-pod-annotations)

@@ -58,7 +58,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             if output.as_os_str() == "-" {
                 write_stdout(&json)?;
             } else {
-                std::fs::write(output, json).with_context(|| format!("writing {}", output.display()))?;
+                write_private(output, &json).with_context(|| format!("writing {}", output.display()))?;
             }
             Ok(ExitStatus::Clean)
         }
@@ -66,10 +66,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
             fix(&cli, ids, *all, FixMode { dry_run: *dry_run, yes: *yes, no_restart: *no_restart })
         }
-        Some(Command::Undo) => {
+        Some(Command::Undo { force }) => {
             let host = collect::host::HostRoot::new(&g.host_root);
             let opts = collect_options(&cli);
-            let set = fix::apply::undo(&host, &|objects| fix::api::revert(&opts, objects))?;
+            let _lock = fix::journal::Lock::acquire(&host, fix::session::LOCK_WAIT)?;
+            let set = fix::apply::undo(&host, *force, &|objects, force| fix::api::revert(&opts, objects, force))?;
             for f in &set.files {
                 let line = match &f.backup {
                     Some(b) => format!("restored `{}` from `{b}` ({} applied at {})\n", f.path, set.check, set.at),
@@ -166,7 +167,7 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
         anyhow::bail!("name the checks to fix (`wasmdoctor fix WD204`) or use `--all`");
     }
     let policy = load_policy(cli)?;
-    let mut session = fix::session::Session::start(&collect_options(cli), &policy);
+    let mut session = fix::session::Session::start(&collect_options(cli), &policy, !mode.dry_run)?;
     let wanted = if all { session.findings() } else { ids };
     let interactive = std::io::stdin().is_terminal();
     let mut all_fixed = true;
@@ -275,6 +276,25 @@ fn list(json: bool) -> anyhow::Result<ExitStatus> {
     };
     write_stdout(&out)?;
     Ok(ExitStatus::Clean)
+}
+
+/// Write a file only its owner can read (facts hold pod logs and config excerpts), replacing it
+/// atomically.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.wasmdoctor-tmp-{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Write to stdout; a closed pipe (`wasmdoctor | head`) is not an error.

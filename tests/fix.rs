@@ -88,15 +88,22 @@ fn plan_apply_recheck_idempotent_undo() {
     assert!(removed.is_empty(), "{removed:?}");
     let mode = std::fs::metadata(root.path().join("etc/containerd/config.toml")).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
-    let backups: Vec<_> = std::fs::read_dir(root.path().join("etc/containerd"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().contains(".wasmdoctor-"))
-        .collect();
-    assert_eq!(backups.len(), 1);
-    assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), original);
-    assert_eq!(backups[0].metadata().unwrap().permissions().mode() & 0o777, 0o640, "the backup keeps the mode");
-
+    // The original is kept under the journal directory (never beside the file, where an imports
+    // glob would read it), with the original's mode, as the plan named it.
+    assert!(
+        !std::fs::read_dir(root.path().join("etc/containerd")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("wasmdoctor")),
+        "nothing of wasmdoctor's beside the config"
+    );
+    let named = r.stdout.lines().find_map(|l| l.strip_prefix("changed `/etc/containerd/config.toml` (backup `"));
+    let backup = named.and_then(|l| l.split('`').next()).unwrap_or_else(|| panic!("no backup named: {}", r.stdout));
+    assert!(backup.starts_with("/var/lib/wasmdoctor/backups/"), "{backup}");
+    let backup = root.path().join(backup.trim_start_matches('/'));
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o640, "the backup keeps the mode");
     // Again: nothing to do.
     let r = wd(root.path(), &["fix", "WD204", "--yes"]);
     assert!(r.stdout.contains("WD204: passes already, nothing to fix"), "{}", r.stdout);
@@ -154,18 +161,28 @@ fn refusals() {
     std::fs::write(root.path().join("etc/containerd/new.toml"), "mine\n").unwrap();
     assert!(matches!(apply(&create, &host, std::time::SystemTime::now()), Err(FixError::ChangedSincePlan { .. })));
     assert_eq!(std::fs::read_to_string(root.path().join("etc/containerd/new.toml")).unwrap(), "mine\n");
-    // A symlink leading outside the host root: refused, for an edit and for a file to create.
+    // A symlink whose absolute target is this machine's path, not the node's: inside the host root it
+    // means the node's path (not there), so nothing is written, and nothing outside changes.
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("config.toml"), &original).unwrap();
     std::fs::remove_file(root.path().join("etc/containerd/config.toml")).unwrap();
     std::os::unix::fs::symlink(outside.path().join("config.toml"), root.path().join("etc/containerd/config.toml"))
         .unwrap();
-    assert!(matches!(apply(&plan, &host, std::time::SystemTime::now()), Err(FixError::OutsideRoot { .. })));
+    assert!(apply(&plan, &host, std::time::SystemTime::now()).is_err());
     assert_eq!(std::fs::read_to_string(outside.path().join("config.toml")).unwrap(), original);
     std::os::unix::fs::symlink(outside.path(), root.path().join("etc/conf.d")).unwrap();
     create.edits[0].path = "/etc/conf.d/wasm.toml".into();
-    assert!(matches!(apply(&create, &host, std::time::SystemTime::now()), Err(FixError::OutsideRoot { .. })));
+    assert!(apply(&create, &host, std::time::SystemTime::now()).is_err());
     assert!(!outside.path().join("wasm.toml").exists());
+    // An absolute link inside the root is followed inside it, when planning and when applying.
+    std::fs::remove_file(root.path().join("etc/containerd/config.toml")).unwrap();
+    std::fs::write(root.path().join("etc/containerd/real.toml"), &original).unwrap();
+    std::os::unix::fs::symlink("/etc/containerd/real.toml", root.path().join("etc/containerd/config.toml")).unwrap();
+    apply(&plan, &host, std::time::SystemTime::now()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("etc/containerd/real.toml")).unwrap(),
+        original.clone() + "# edited\n"
+    );
     // Unknown IDs are exit 2.
     assert_eq!(wd(root.path(), &["fix", "WD999"]).code, 2);
 }

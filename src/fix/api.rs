@@ -4,12 +4,12 @@
 
 use serde_json::json;
 
-use super::apply::AppliedObject;
+use super::journal::AppliedObject;
 use crate::collect::CollectOptions;
 use crate::plan::ApiObject;
 
-/// Whether each object exists now (`GET`): `Ok(false)` on 404, the error otherwise.
-pub fn exists(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<bool, String>> {
+/// Each object's `resourceVersion` now (`GET`): `Ok(None)` on 404, the error otherwise.
+pub fn versions(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<Option<String>, String>> {
     requests(opts, objects, |o| {
         http::Request::builder()
             .method(http::Method::GET)
@@ -19,16 +19,24 @@ pub fn exists(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<bool, 
     })
     .into_iter()
     .map(|r| match r {
-        Ok(()) => Ok(true),
-        Err(e) if e.starts_with("HTTP 404") => Ok(false),
+        Ok(body) => Ok(Some(resource_version(&body).unwrap_or_default())),
+        Err(e) if e.starts_with("HTTP 404") => Ok(None),
         Err(e) => Err(e),
     })
     .collect()
 }
 
+/// The `metadata.resourceVersion` of an object in a response body.
+pub fn resource_version(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v.pointer("/metadata/resourceVersion")?.as_str().map(String::from)
+}
+
 /// Undo of applied objects: one wasmdoctor created is deleted; on one it patched, an apply with
-/// no fields by field manager `wasmdoctor` removes exactly the fields it set.
-pub fn revert(opts: &CollectOptions, applied: &[AppliedObject]) -> Result<(), String> {
+/// no fields by field manager `wasmdoctor` removes exactly the fields it set. An object changed
+/// since wasmdoctor applied it (another `resourceVersion`) is refused, unless `force`; then nothing
+/// is reverted.
+pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> Result<(), String> {
     let objects: Vec<ApiObject> = applied
         .iter()
         .map(|a| {
@@ -46,6 +54,21 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject]) -> Result<(), St
             }
         })
         .collect();
+    if !force {
+        let mut changed = Vec::new();
+        for ((a, o), now) in applied.iter().zip(&objects).zip(versions(opts, &objects)) {
+            match (now?, &a.resource_version) {
+                (Some(now), Some(then)) if &now != then => changed.push(format!(
+                    "{} was changed after wasmdoctor applied it (resourceVersion {then}, now {now})",
+                    o.shown()
+                )),
+                _ => {}
+            }
+        }
+        if !changed.is_empty() {
+            return Err(format!("{}; nothing was reverted (`--force` reverts anyway)", changed.join("; ")));
+        }
+    }
     let answers = requests(opts, &objects, |o| {
         let created =
             applied.iter().any(|a| a.created && a.name == o.name && a.plural == o.plural && a.namespace == o.namespace);
@@ -59,23 +82,40 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject]) -> Result<(), St
             patch_request(o, false)
         }
     });
-    let failed: Vec<String> =
-        objects.iter().zip(answers).filter_map(|(o, r)| r.err().map(|e| format!("{}: {e}", o.shown()))).collect();
+    let failed: Vec<String> = objects
+        .iter()
+        .zip(answers)
+        .filter_map(|(o, r)| match r {
+            // Deleting what is already gone leaves it as undo wants it.
+            Err(e) if e.starts_with("HTTP 404") => None,
+            Err(e) => Some(format!("{}: {e}", o.shown())),
+            Ok(_) => None,
+        })
+        .collect();
     if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
 }
 
 /// Server-side apply of each object (`dry_run`: `dryRun=All`), in order, with field manager
-/// `wasmdoctor` and without `force`: a field another manager owns is a conflict, reported.
-pub fn server_apply(opts: &CollectOptions, objects: &[ApiObject], dry_run: bool) -> Vec<Result<(), String>> {
+/// `wasmdoctor` and without `force`: a field another manager owns is a conflict, reported. Each
+/// answer is the object's `resourceVersion` after the apply (when the server said it).
+pub fn server_apply(
+    opts: &CollectOptions,
+    objects: &[ApiObject],
+    dry_run: bool,
+) -> Vec<Result<Option<String>, String>> {
     requests(opts, objects, |o| patch_request(o, dry_run))
+        .into_iter()
+        .map(|r| r.map(|body| resource_version(&body)))
+        .collect()
 }
 
-/// One request per object, in order, each bounded by the source timeout; errors as users read them.
+/// One request per object, in order, each bounded by the source timeout; the response bodies, or
+/// errors as users read them.
 fn requests(
     opts: &CollectOptions,
     objects: &[ApiObject],
     build: impl Fn(&ApiObject) -> Result<http::Request<Vec<u8>>, String>,
-) -> Vec<Result<(), String>> {
+) -> Vec<Result<String, String>> {
     let copts = crate::collect::cluster::ClusterOptions {
         kubeconfig: opts.kubeconfig.clone(),
         context: opts.context.clone(),
@@ -98,7 +138,7 @@ fn requests(
             let verb = req.method().as_str().to_ascii_lowercase();
             let answer = tokio::time::timeout(copts.timeout, client.request_text(req)).await;
             out.push(match answer {
-                Ok(Ok(_)) => Ok(()),
+                Ok(Ok(body)) => Ok(body),
                 Ok(Err(kube::Error::Api(s))) if s.code == 403 => Err(format!(
                     "forbidden: wasmdoctor may not `{verb}` `{}` ({}): {}",
                     o.plural, o.api_version, s.message

@@ -1,297 +1,264 @@
-//! Applying a plan: each file is compared with the plan's `before`, backed up beside itself
-//! (`<file>.wasmdoctor-<UTC>.bak`), replaced atomically (a temp file in the same directory, then
-//! rename) with its owner and mode kept, and the change set is journaled under
-//! `<host-root>/var/lib/wasmdoctor/` so `undo` can restore it.
+//! Applying a plan's file edits, and undoing them, without losing anyone's edit:
+//! - every file is compared with the plan's `before`, and every directory must be writable, before
+//!   anything is written;
+//! - the original and what the fix writes are kept as content-addressed copies under
+//!   `/var/lib/wasmdoctor/`, and the change set is journaled **before** the first file is replaced;
+//! - each file is replaced atomically with its owner and mode kept; a failure midway puts back what
+//!   was already replaced (or, when it cannot, leaves the journal entry for `undo`), and says which;
+//! - `undo` and a rollback restore a file only while it still holds exactly what the fix wrote:
+//!   someone's later edit is refused with a diff, unless forced.
+//!
+//! Every path is resolved inside the host root.
 
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 use super::FixError;
-use crate::collect::host::HostRoot;
-use crate::plan::Plan;
+use super::journal::{self, ChangeSet, Changed};
+use crate::collect::host::{HostRoot, READ_CAP};
+use crate::plan::{FileEdit, Plan, STATE_DIR};
 
-pub const JOURNAL: &str = "/var/lib/wasmdoctor/journal.json";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeSet {
-    pub check: String,
-    pub at: String,
-    pub files: Vec<Changed>,
-    /// API objects written by server-side apply; `undo` deletes the ones it created and removes
-    /// the fields field manager `wasmdoctor` set on the others.
-    #[serde(default)]
-    pub objects: Vec<AppliedObject>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppliedObject {
-    pub api_version: String,
-    pub kind: String,
-    pub plural: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    /// It did not exist before.
-    pub created: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Changed {
-    /// Node paths.
-    pub path: String,
-    /// `None` when the fix created the file (undo removes it).
-    #[serde(default)]
-    pub backup: Option<String>,
-}
-
-/// Apply the plan's edits; nothing is written unless every file is still as planned and every
-/// directory can be written.
+/// Apply the plan's edits (the caller holds the lock); the change set as journaled.
 pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet, FixError> {
-    let stamp = crate::rules::time::rfc3339(now).replace([':', '-'], "");
-    let edits: Vec<_> = plan.edits.iter().filter(|e| e.changes()).collect();
-    let mut targets = Vec::new();
+    let edits: Vec<&FileEdit> = plan.edits.iter().filter(|e| e.changes()).collect();
+    let mut owners = Vec::new();
     for e in &edits {
-        let on_disk = if e.exists { inside_root(host, &e.path)? } else { new_inside_root(host, &e.path)? };
-        if e.exists {
-            let current =
-                std::fs::read_to_string(&on_disk).map_err(|source| FixError::Read { path: e.path.clone(), source })?;
-            if current != e.before {
-                return Err(FixError::ChangedSincePlan { path: e.path.clone() });
-            }
-        } else if std::fs::symlink_metadata(&on_disk).is_ok() {
-            return Err(FixError::ChangedSincePlan { path: e.path.clone() });
-        }
-        writable(&on_disk, &e.path)?;
-        targets.push(on_disk);
+        owners.push(check_as_planned(host, e)?);
+        writable(host, parent(&e.path))?;
     }
-    let mut set = ChangeSet {
+    if !edits.is_empty() {
+        writable(host, STATE_DIR)?;
+    }
+    let set = ChangeSet {
         check: plan.id.clone(),
         at: crate::rules::time::rfc3339(now),
-        files: Vec::new(),
+        files: edits
+            .iter()
+            .map(|e| Changed { path: e.path.clone(), backup: e.backup(), written: Some(e.written()) })
+            .collect(),
         objects: Vec::new(),
     };
-    for (e, on_disk) in edits.into_iter().zip(targets) {
-        let result = if e.exists {
-            backup_of(host, &on_disk, &e.path, &stamp).and_then(|backup| {
-                replace_atomically(&on_disk, e.after.as_bytes())
-                    .map_err(|source| FixError::Write { path: e.path.clone(), source })
-                    .map(|()| Some(backup))
-            })
-        } else {
-            create_atomically(&on_disk, e.after.as_bytes())
-                .map_err(|source| FixError::Write { path: e.path.clone(), source })
-                .map(|()| None)
-        };
-        match result {
-            Ok(backup) => set.files.push(Changed { path: e.path.clone(), backup }),
-            Err(err) => {
-                // Files already replaced in this set go back, so a failure midway changes nothing.
-                let _ = restore(host, &set);
-                return Err(err);
-            }
-        }
+    if edits.is_empty() {
+        return Ok(set);
     }
-    if !set.files.is_empty() {
-        let mut journal = read_journal(host)?;
-        journal.push(set.clone());
-        write_journal(host, &journal)?;
+    // The copies first, then the journal entry: from here on, `undo` knows everything it needs.
+    let mut stored = Vec::new();
+    let copies = edits.iter().zip(&owners).try_for_each(|(e, meta)| {
+        let mode = meta.map(|(mode, _)| mode).unwrap_or(0o600);
+        if let Some(b) = e.backup()
+            && journal::store(host, &b, e.before.as_bytes(), mode)?
+        {
+            stored.push(b);
+        }
+        let w = e.written();
+        if journal::store(host, &w, e.after.as_bytes(), mode)? {
+            stored.push(w);
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let recorded = copies.map_err(|e| FixError::JournalWrite { message: e.to_string() }).and_then(|()| {
+        let mut entries = journal::read(host)?;
+        entries.push(set.clone());
+        journal::write(host, &entries)
+    });
+    if let Err(e) = recorded {
+        for s in &stored {
+            let _ = host.remove_file(s);
+        }
+        return Err(e);
+    }
+    for (i, (e, meta)) in edits.iter().zip(&owners).enumerate() {
+        let (mode, owner) = match meta {
+            Some((mode, owner)) => (*mode, Some(*owner)),
+            None => (0o644, None),
+        };
+        if let Err(source) = write_edit(host, e, mode, owner) {
+            // Put back the files this set already replaced; the journal entry goes only when they are.
+            let done = ChangeSet { files: set.files[..i].to_vec(), ..set.clone() };
+            return Err(match restore(host, &done, false).and_then(|()| forget(host, &set)) {
+                Ok(()) => FixError::Write { path: e.path.clone(), source },
+                Err(undone) => FixError::Incomplete { path: e.path.clone(), source, detail: undone.to_string() },
+            });
+        }
     }
     Ok(set)
 }
 
-/// Copy the file to `<file>.wasmdoctor-<stamp>.bak` (`-2`, `-3`, … when two changes fall in the same
-/// second), never over an existing file; returns the backup's node path.
-fn backup_of(host: &HostRoot, on_disk: &Path, node_path: &str, stamp: &str) -> Result<String, FixError> {
-    let mut n = 1;
-    loop {
-        let backup = match n {
-            1 => format!("{node_path}.wasmdoctor-{stamp}.bak"),
-            n => format!("{node_path}.wasmdoctor-{stamp}-{n}.bak"),
+/// Replace a file (through any links, to the file they lead to inside the root), or create it and
+/// its missing directories.
+fn write_edit(host: &HostRoot, e: &FileEdit, mode: u32, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    if e.exists {
+        let target = host.canonical(&e.path)?;
+        return journal::replace(host, &target, e.after.as_bytes(), mode, owner);
+    }
+    host.create_dir_all(parent(&e.path), 0o755)?;
+    journal::replace(host, &e.path, e.after.as_bytes(), mode, owner)
+}
+
+/// A file's mode and (uid, gid), kept when it is replaced.
+type Ownership = (u32, (u32, u32));
+
+/// Reverts API objects (`force`: even those changed since); why not, when it cannot.
+pub type RevertObjects<'a> = &'a dyn Fn(&[journal::AppliedObject], bool) -> Result<(), String>;
+
+/// The file is as the plan read it (or, to be created, still absent); its mode and owner.
+fn check_as_planned(host: &HostRoot, e: &FileEdit) -> Result<Option<Ownership>, FixError> {
+    if !e.exists {
+        return match host.symlink_meta(&e.path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            _ => Err(FixError::ChangedSincePlan { path: e.path.clone() }),
         };
-        let opened = std::fs::OpenOptions::new().write(true).create_new(true).open(host.join(&backup));
-        match opened {
-            Ok(mut out) => {
-                // The backup gets the original's mode: a config may hold registry credentials.
-                let copied = std::fs::File::open(on_disk)
-                    .and_then(|mut src| std::io::copy(&mut src, &mut out))
-                    .and_then(|_| std::fs::metadata(on_disk))
-                    .and_then(|m| out.set_permissions(m.permissions()))
-                    .and_then(|()| out.sync_all());
-                return match copied {
-                    Ok(()) => Ok(backup),
-                    Err(source) => {
-                        let _ = std::fs::remove_file(host.join(&backup));
-                        Err(FixError::Write { path: backup, source })
-                    }
-                };
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-            Err(source) => return Err(FixError::Write { path: backup, source }),
-        }
+    }
+    let read = |source| FixError::Read { path: e.path.clone(), source };
+    let current = host.read(&e.path, READ_CAP).map_err(read)?;
+    if current != e.before.as_bytes() {
+        return Err(FixError::ChangedSincePlan { path: e.path.clone() });
+    }
+    let meta = host.meta(&e.path).map_err(read)?;
+    Ok(Some((meta.mode, (meta.uid, meta.gid))))
+}
+
+fn parent(node_path: &str) -> &str {
+    match node_path.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((dir, _)) => dir,
     }
 }
 
-/// Put the files of a change set back: backups restored byte for byte, created files removed.
-pub fn restore(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
+/// Whether a file can be created in `dir` (or the nearest existing ancestor): a read-only file
+/// system or missing permissions are refused before anything is written.
+fn writable(host: &HostRoot, dir: &str) -> Result<(), FixError> {
+    let mut at = dir.to_string();
+    while !host.is_dir(&at) && at != "/" {
+        at = parent(&at).to_string();
+    }
+    let probe = format!("{}/.wasmdoctor-probe-{}", at.trim_end_matches('/'), std::process::id());
+    match host.create_new(&probe) {
+        Ok(_) => {
+            let _ = host.remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(FixError::NotWritable { dir: dir.to_string(), reason: e.to_string() }),
+    }
+}
+
+/// What a file holds now, against what a change set wrote to it.
+enum Found {
+    /// Exactly what the fix wrote: it can be put back.
+    Written,
+    /// Already the original (or, for a created file, gone): nothing to do.
+    Original,
+    /// Something else: a later edit, shown as a diff from what the fix wrote.
+    Changed(String),
+}
+
+fn found(host: &HostRoot, c: &Changed) -> Result<Found, FixError> {
+    let read_copy = |p: &str| host.read_to_string(p).map_err(|source| FixError::Read { path: p.to_string(), source });
+    let now = match host.read(&c.path, READ_CAP) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(FixError::Read { path: c.path.clone(), source }),
+    };
+    let written = match &c.written {
+        Some(w) => Some(read_copy(w)?),
+        None => None,
+    };
+    let original = match &c.backup {
+        Some(b) => Some(read_copy(b)?),
+        None => None,
+    };
+    Ok(match (&now, &written) {
+        (Some(n), Some(w)) if n == w.as_bytes() => Found::Written,
+        // A journal from before copies of the written bytes were kept: trust it as it was.
+        (Some(_), None) => Found::Written,
+        (None, _) if original.is_none() => Found::Original,
+        (Some(n), _) if original.as_ref().is_some_and(|o| n == o.as_bytes()) => Found::Original,
+        _ => {
+            let now_text = now.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let wrote = written.unwrap_or_default();
+            let diff = similar::udiff::unified_diff(
+                similar::Algorithm::Myers,
+                &wrote,
+                &now_text,
+                3,
+                Some((&format!("written by wasmdoctor{}", c.path), &format!("now{}", c.path))),
+            );
+            Found::Changed(diff)
+        }
+    })
+}
+
+/// Put the files of a change set back (newest first): backups restored byte for byte, created files
+/// removed. A file changed since the fix is refused, with the diff, unless `force`; then nothing at
+/// all is written.
+pub fn restore(host: &HostRoot, set: &ChangeSet, force: bool) -> Result<(), FixError> {
+    let mut todo = Vec::new();
     for c in set.files.iter().rev() {
-        let on_disk = inside_root(host, &c.path)?;
+        match found(host, c)? {
+            Found::Original => {}
+            Found::Written => todo.push(c),
+            Found::Changed(_) if force => todo.push(c),
+            Found::Changed(diff) => return Err(FixError::ChangedSinceFix { path: c.path.clone(), diff }),
+        }
+    }
+    for c in todo {
+        let write = |source| FixError::Write { path: c.path.clone(), source };
         match &c.backup {
             Some(backup) => {
-                let bytes = std::fs::read(host.join(backup))
-                    .map_err(|source| FixError::Read { path: backup.clone(), source })?;
-                replace_atomically(&on_disk, &bytes)
-                    .map_err(|source| FixError::Write { path: c.path.clone(), source })?;
+                let bytes =
+                    host.read(backup, READ_CAP).map_err(|source| FixError::Read { path: backup.clone(), source })?;
+                let meta = host.meta(&c.path).ok();
+                let mode = meta.map(|m| m.mode).unwrap_or(0o644);
+                let owner = meta.map(|m| (m.uid, m.gid));
+                // Through any links, as the fix wrote it.
+                let target = host.canonical(&c.path).unwrap_or_else(|_| c.path.clone());
+                journal::replace(host, &target, &bytes, mode, owner).map_err(write)?;
             }
-            None => {
-                std::fs::remove_file(&on_disk).map_err(|source| FixError::Write { path: c.path.clone(), source })?
-            }
+            None => match host.remove_file(&c.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(write(e)),
+                _ => {}
+            },
         }
     }
     Ok(())
 }
 
-/// Take a change set that was rolled back out of the journal (it is not there to undo any more).
+/// Take a change set out of the journal (rolled back, or undone).
 pub fn forget(host: &HostRoot, set: &ChangeSet) -> Result<(), FixError> {
-    let mut journal = read_journal(host)?;
-    if let Some(i) = journal.iter().rposition(|s| s == set) {
-        journal.remove(i);
-        write_journal(host, &journal)?;
+    let mut entries = journal::read(host)?;
+    if let Some(i) = entries.iter().rposition(|s| s == set) {
+        entries.remove(i);
+        journal::write(host, &entries)?;
     }
     Ok(())
 }
 
 /// Journal a change set of API objects (files are journaled by `apply`).
 pub fn journal_objects(host: &HostRoot, set: ChangeSet) -> Result<(), FixError> {
-    let mut journal = read_journal(host)?;
-    journal.push(set);
-    write_journal(host, &journal)
+    let mut entries = journal::read(host)?;
+    entries.push(set);
+    journal::write(host, &entries)
 }
 
-/// Undo the last change set: files restored from their backups byte for byte, API objects
-/// reverted by `revert_objects` (which returns why it could not, if it could not). The set leaves
-/// the journal only when everything was undone.
-pub fn undo(
-    host: &HostRoot,
-    revert_objects: &dyn Fn(&[AppliedObject]) -> Result<(), String>,
-) -> Result<ChangeSet, FixError> {
-    let mut journal = read_journal(host)?;
-    let Some(last) = journal.pop() else {
-        return Err(FixError::NothingToUndo(JOURNAL.into()));
+/// Undo the last change set: API objects reverted by `revert_objects` (which refuses objects
+/// changed since, unless forced), files restored as `restore` does. The set leaves the journal only
+/// when everything was undone.
+pub fn undo(host: &HostRoot, force: bool, revert_objects: RevertObjects) -> Result<ChangeSet, FixError> {
+    let entries = journal::read(host)?;
+    let Some(last) = entries.last().cloned() else {
+        return Err(FixError::NothingToUndo(journal::JOURNAL.into()));
     };
+    // Refuse before changing anything: a file edited since the fix stops the whole undo.
+    if !force {
+        for c in &last.files {
+            if let Found::Changed(diff) = found(host, c)? {
+                return Err(FixError::ChangedSinceFix { path: c.path.clone(), diff });
+            }
+        }
+    }
     if !last.objects.is_empty() {
-        revert_objects(&last.objects).map_err(|message| FixError::Revert { message })?;
+        revert_objects(&last.objects, force).map_err(|message| FixError::Revert { message })?;
     }
-    restore(host, &last)?;
-    write_journal(host, &journal)?;
+    restore(host, &last, force)?;
+    forget(host, &last)?;
     Ok(last)
-}
-
-/// Whether a file can be written in `path`'s directory (a read-only file system, permissions),
-/// tried before anything is written.
-fn writable(path: &Path, node_path: &str) -> Result<(), FixError> {
-    let mut dir = path.parent().unwrap_or(Path::new("/"));
-    while !dir.exists() {
-        dir = dir.parent().unwrap_or(Path::new("/"));
-    }
-    let probe = dir.join(format!(".wasmdoctor-probe-{}", std::process::id()));
-    let refused = |e: std::io::Error| FixError::NotWritable {
-        dir: node_path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d }).unwrap_or("/").to_string(),
-        reason: e.to_string(),
-    };
-    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).map_err(refused)?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
-/// Where a file that does not exist yet goes: its nearest existing ancestor must be inside the root.
-fn new_inside_root(host: &HostRoot, node_path: &str) -> Result<PathBuf, FixError> {
-    let joined = host.join(node_path);
-    let root = std::fs::canonicalize(host.root()).map_err(|source| FixError::Read { path: "/".into(), source })?;
-    let mut ancestor = joined.parent();
-    while let Some(a) = ancestor {
-        if let Ok(real) = std::fs::canonicalize(a) {
-            if !real.starts_with(&root) {
-                return Err(FixError::OutsideRoot { path: node_path.into(), target: real.display().to_string() });
-            }
-            let rest = joined.strip_prefix(a).unwrap_or(Path::new(""));
-            return Ok(real.join(rest));
-        }
-        ancestor = a.parent();
-    }
-    Ok(joined)
-}
-
-/// Create `path` (and missing parent directories) through a temp file and rename; mode 0644.
-fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("/")))?;
-    write_atomically(path, bytes, None)
-}
-
-/// The file on our filesystem; refused when a symlink leads it outside the host root.
-fn inside_root(host: &HostRoot, node_path: &str) -> Result<PathBuf, FixError> {
-    let joined = host.join(node_path);
-    let real = std::fs::canonicalize(&joined).map_err(|source| FixError::Read { path: node_path.into(), source })?;
-    let root = std::fs::canonicalize(host.root()).map_err(|source| FixError::Read { path: "/".into(), source })?;
-    if !real.starts_with(&root) {
-        return Err(FixError::OutsideRoot { path: node_path.into(), target: real.display().to_string() });
-    }
-    Ok(real)
-}
-
-/// Replace `path` through a temp file and rename, keeping its mode and owner.
-fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let meta = std::fs::metadata(path)?;
-    write_atomically(path, bytes, Some(&meta))
-}
-
-/// Write a temp file beside `path`, flush it, give it `like`'s mode and owner (else 0644), and
-/// rename it over `path`; the temp file is removed on failure.
-fn write_atomically(path: &Path, bytes: &[u8], like: Option<&std::fs::Metadata>) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.wasmdoctor-tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        match like {
-            Some(meta) => {
-                std::fs::set_permissions(&tmp, meta.permissions())?;
-                std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()))?;
-            }
-            None => std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))?,
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn read_journal(host: &HostRoot) -> Result<Vec<ChangeSet>, FixError> {
-    match std::fs::read_to_string(host.join(JOURNAL)) {
-        Ok(text) => {
-            serde_json::from_str(&text).map_err(|e| FixError::Journal { path: JOURNAL.into(), message: e.to_string() })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(FixError::Journal { path: JOURNAL.into(), message: e.to_string() }),
-    }
-}
-
-fn write_journal(host: &HostRoot, journal: &[ChangeSet]) -> Result<(), FixError> {
-    let path = host.join(JOURNAL);
-    let err = |e: std::io::Error| FixError::Write { path: JOURNAL.into(), source: e };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    let text = serde_json::to_string_pretty(journal).unwrap_or_else(|_| "[]".into());
-    if path.exists() {
-        replace_atomically(&path, text.as_bytes()).map_err(err)
-    } else {
-        std::fs::write(&path, text).map_err(err)
-    }
 }

@@ -5,7 +5,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::apply::{self, AppliedObject, ChangeSet};
+use super::apply;
+use super::journal::{AppliedObject, ChangeSet};
 use super::{api, restart};
 use crate::collect::{self, CollectOptions, host::HostRoot};
 use crate::engine;
@@ -49,7 +50,7 @@ impl<'a> Executor<'a> {
             return;
         }
         let answers = api::server_apply(self.opts, &plan.objects, true);
-        plan.dry_run = answers;
+        plan.dry_run = answers.into_iter().map(|r| r.map(drop)).collect();
     }
 
     /// Carry out `plan`; `say` receives each step as it happens (printed by the CLI, shown by the TUI).
@@ -134,9 +135,9 @@ impl<'a> Executor<'a> {
             return false;
         }
         let mut existed = Vec::new();
-        for (o, r) in objects.iter().zip(api::exists(self.opts, objects)) {
+        for (o, r) in objects.iter().zip(api::versions(self.opts, objects)) {
             match r {
-                Ok(e) => existed.push(e),
+                Ok(v) => existed.push(v.is_some()),
                 Err(e) => {
                     say(format!(
                         "not applied: cannot read {} to record it for `undo` ({e}); nothing was changed",
@@ -146,25 +147,38 @@ impl<'a> Executor<'a> {
                 }
             }
         }
+        // Journaled before the first write, as a file change is.
         let mut set = ChangeSet {
             check: plan.id.clone(),
             at: crate::rules::time::rfc3339(SystemTime::now()),
             files: Vec::new(),
-            objects: Vec::new(),
+            objects: objects
+                .iter()
+                .zip(&existed)
+                .map(|(o, existed)| AppliedObject {
+                    api_version: o.api_version.clone(),
+                    kind: o.kind.clone(),
+                    plural: o.plural.clone(),
+                    namespace: o.namespace.clone(),
+                    name: o.name.clone(),
+                    created: !existed,
+                    resource_version: None,
+                })
+                .collect(),
         };
+        if let Err(e) = apply::journal_objects(&self.host, set.clone()) {
+            say(format!("not applied: {e}"));
+            return false;
+        }
+        let intended = set.clone();
         let mut ok = true;
-        for ((o, r), existed) in objects.iter().zip(api::server_apply(self.opts, objects, false)).zip(existed) {
+        let mut applied = 0;
+        for (o, r) in objects.iter().zip(api::server_apply(self.opts, objects, false)) {
             match r {
-                Ok(()) => {
+                Ok(version) => {
                     say(format!("applied {} (field manager `wasmdoctor`)", o.shown()));
-                    set.objects.push(AppliedObject {
-                        api_version: o.api_version.clone(),
-                        kind: o.kind.clone(),
-                        plural: o.plural.clone(),
-                        namespace: o.namespace.clone(),
-                        name: o.name.clone(),
-                        created: !existed,
-                    });
+                    set.objects[applied].resource_version = version;
+                    applied += 1;
                 }
                 Err(e) => {
                     say(format!("applying {} failed: {e}", o.shown()));
@@ -173,11 +187,18 @@ impl<'a> Executor<'a> {
                 }
             }
         }
-        if !set.objects.is_empty() {
-            match apply::journal_objects(&self.host, set) {
-                Ok(()) => say("`wasmdoctor undo` reverts it".into()),
-                Err(e) => say(format!("could not journal the change ({e}); `wasmdoctor undo` will not know it")),
-            }
+        set.objects.truncate(applied);
+        // The journal now says what was applied, with the versions `undo` compares.
+        let recorded = apply::forget(&self.host, &intended).and_then(|()| {
+            if set.objects.is_empty() { Ok(()) } else { apply::journal_objects(&self.host, set.clone()) }
+        });
+        match recorded {
+            Ok(()) if !set.objects.is_empty() => say("`wasmdoctor undo` reverts it".into()),
+            Ok(()) => {}
+            Err(e) => say(format!(
+                "the journal could not be updated ({e}); its entry for {} stays as it was written before the change, and `wasmdoctor undo` reverts it without comparing versions",
+                plan.id
+            )),
         }
         ok
     }
@@ -205,8 +226,10 @@ impl<'a> Executor<'a> {
         }
         // Newest first, so that a file two plans changed ends as it was before both.
         for set in sets.iter().rev() {
-            if let Err(e) = apply::restore(&self.host, set).and_then(|()| apply::forget(&self.host, set)) {
-                say(format!("ROLLBACK FAILED: {e}; restore the backups by hand"));
+            if let Err(e) = apply::restore(&self.host, set, false).and_then(|()| apply::forget(&self.host, set)) {
+                say(format!(
+                    "NOT ROLLED BACK: {e}; the journal keeps the change (`wasmdoctor undo` restores it once you have looked at it)"
+                ));
                 return false;
             }
         }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod apply;
 pub mod execute;
+pub mod journal;
 pub mod restart;
 pub mod session;
 
@@ -26,18 +27,32 @@ pub enum FixError {
     Read { path: String, source: std::io::Error },
     #[error("`{path}` changed since the plan was made; nothing was written (run the fix again)")]
     ChangedSincePlan { path: String },
-    #[error("`{path}` leads outside the host root (to `{target}`); refusing to write there")]
-    OutsideRoot { path: String, target: String },
     #[error("cannot write in `{dir}` ({reason}); nothing was written")]
     NotWritable { dir: String, reason: String },
     #[error("writing `{path}` failed ({source}); the original is in place")]
     Write { path: String, source: std::io::Error },
+    #[error(
+        "writing `{path}` failed ({source}), and what this fix had already changed could not all be put back ({detail}); the journal keeps the change: `wasmdoctor undo` restores it"
+    )]
+    Incomplete { path: String, source: std::io::Error, detail: String },
+    #[error(
+        "`{path}` was changed after wasmdoctor wrote it; nothing was restored (`--force` restores it anyway, losing that change):\n{diff}"
+    )]
+    ChangedSinceFix { path: String, diff: String },
     #[error("the API objects could not be reverted ({message}); the change stays in the journal")]
     Revert { message: String },
     #[error("no change recorded in {0}: nothing to undo")]
     NothingToUndo(String),
     #[error("the journal {path} is unreadable: {message}")]
     Journal { path: String, message: String },
+    #[error(
+        "the journal cannot be written ({message}); nothing was changed, since `wasmdoctor undo` would not know of it"
+    )]
+    JournalWrite { message: String },
+    #[error("another fix holds the lock of this host root ({holder}); waited {waited} s, nothing was changed")]
+    Locked { holder: String, waited: u64 },
+    #[error("cannot take the fix lock of this host root ({message}); nothing was changed")]
+    LockUnavailable { message: String },
 }
 
 /// The plan for one check on these facts: its planner's, from the check's finding, or the

@@ -3,7 +3,10 @@
 //! the user's approval of each plan and of the restart; then one execution of all of them, with one
 //! restart, a re-check and the journal for `undo`.
 
+use std::time::Duration;
+
 use super::execute::{Approval, Executed, Executor};
+use super::journal::Lock;
 use super::{FixError, plan_finding};
 use crate::collect::{self, CollectOptions, host::HostRoot};
 use crate::engine;
@@ -11,7 +14,7 @@ use crate::facts::Facts;
 use crate::plan::restart::RestartStep;
 use crate::plan::{Plan, PlanInput};
 use crate::policy::Policy;
-use crate::registry::{self, CHECKS};
+use crate::registry;
 use crate::report::Status;
 use crate::rules::time::today;
 
@@ -22,7 +25,12 @@ pub struct Session {
     host: HostRoot,
     /// Plans the user approved, in order: later plans read the files as these leave them.
     approved: Vec<Plan>,
+    /// The host root's fix lock, held from planning (CLI) or from applying (TUI) until the end.
+    lock: Option<Lock>,
 }
+
+/// How long a second fix waits for the first one's lock before it refuses.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// What a check needs, as the session sees it.
 pub enum Proposal {
@@ -32,9 +40,12 @@ pub enum Proposal {
 }
 
 impl Session {
-    /// Collect the facts and start a session.
-    pub fn start(opts: &CollectOptions, policy: &Policy) -> Session {
-        Session::with_facts(opts, policy, collect::collect(opts))
+    /// Take the host root's fix lock (when the session is to change anything), then collect the
+    /// facts: what is planned is what no other fix changes meanwhile.
+    pub fn start(opts: &CollectOptions, policy: &Policy, lock: bool) -> Result<Session, FixError> {
+        let host = HostRoot::new(&opts.host_root);
+        let lock = if lock { Some(Lock::acquire(&host, LOCK_WAIT)?) } else { None };
+        Ok(Session { lock, ..Session::with_facts(opts, policy, collect::collect(opts)) })
     }
 
     /// A session over facts already collected (the TUI's).
@@ -45,6 +56,7 @@ impl Session {
             facts,
             host: HostRoot::new(&opts.host_root),
             approved: Vec::new(),
+            lock: None,
         }
     }
 
@@ -70,10 +82,7 @@ impl Session {
 
     /// The plan for one check whatever its status, with the server's dry-run of its objects.
     pub fn plan(&self, id: &str) -> Result<Plan, FixError> {
-        let check = CHECKS
-            .iter()
-            .find(|c| c.id.eq_ignore_ascii_case(id))
-            .ok_or_else(|| FixError::UnknownId(id.to_ascii_uppercase()))?;
+        let check = registry::find(id).ok_or_else(|| FixError::UnknownId(id.to_ascii_uppercase()))?;
         let evaluated = engine::evaluate_check(check, &self.facts, &self.policy, &today());
         let read = |path: &str| self.read(path);
         let input =
@@ -107,7 +116,16 @@ impl Session {
 
     /// Carry out every approved plan, with one restart for all their edits (when approved), and
     /// re-check; `say` receives each step as it happens.
-    pub fn execute(&self, approval: Approval, say: &mut dyn FnMut(String)) -> Vec<Executed> {
+    pub fn execute(&mut self, approval: Approval, say: &mut dyn FnMut(String)) -> Vec<Executed> {
+        if self.lock.is_none() {
+            match Lock::acquire(&self.host, LOCK_WAIT) {
+                Ok(lock) => self.lock = Some(lock),
+                Err(e) => {
+                    say(format!("not applied: {e}"));
+                    return self.approved.iter().map(|_| Executed { ok: false, recheck: None }).collect();
+                }
+            }
+        }
         let plans: Vec<&Plan> = self.approved.iter().collect();
         self.executor().execute_all(&plans, approval, say)
     }

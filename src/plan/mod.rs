@@ -89,6 +89,23 @@ impl Applicability {
     }
 }
 
+/// Where wasmdoctor keeps its journal, the originals of the files it changed and copies of what it
+/// wrote: under the host root, where no containerd `imports` glob reads them.
+pub const STATE_DIR: &str = "/var/lib/wasmdoctor";
+
+/// A content-addressed place under `STATE_DIR` for these bytes of this node file
+/// (`/var/lib/wasmdoctor/backups/3f2a…/etc/containerd/config.toml`): known when the plan is made,
+/// never overwritten with other bytes.
+pub fn stored_copy(kind: &str, bytes: &str, node_path: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes.as_bytes());
+    let id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{STATE_DIR}/{kind}/{id}{}",
+        if node_path.starts_with('/') { node_path.to_string() } else { format!("/{node_path}") }
+    )
+}
+
 /// One file's change: the exact bytes before (compared again at apply time) and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEdit {
@@ -103,6 +120,16 @@ pub struct FileEdit {
 impl FileEdit {
     pub fn changes(&self) -> bool {
         !self.exists || self.before != self.after
+    }
+
+    /// Where the original is kept (`None` when the edit creates the file).
+    pub fn backup(&self) -> Option<String> {
+        self.exists.then(|| stored_copy("backups", &self.before, &self.path))
+    }
+
+    /// Where a copy of what the fix writes is kept (`undo` compares the file with it).
+    pub fn written(&self) -> String {
+        stored_copy("written", &self.after, &self.path)
     }
 }
 
@@ -199,6 +226,9 @@ impl Plan {
                 3,
                 Some((&from, &format!("b{}", e.path))),
             );
+            if let Some(backup) = e.backup() {
+                s += &format!("  the original is kept as `{backup}` (`wasmdoctor undo` restores it)\n");
+            }
         }
         for (i, o) in self.objects.iter().enumerate() {
             let answer = match self.dry_run.get(i) {
