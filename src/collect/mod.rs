@@ -233,6 +233,29 @@ pub fn collect(opts: &CollectOptions) -> Facts {
     collection.facts
 }
 
+/// Binaries run at once, at most (each `--version` is a process of its own).
+const PARALLEL: usize = 8;
+
+/// `f` over `items`, on at most `PARALLEL` threads at a time, results in order. An item whose thread
+/// cannot start runs inline; one whose thread panicked gets `failed()`.
+pub(crate) fn bounded_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync, failed: impl Fn() -> R) -> Vec<R> {
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(PARALLEL) {
+        std::thread::scope(|s| {
+            let f = &f;
+            let handles: Vec<_> =
+                chunk.iter().map(|item| (item, std::thread::Builder::new().spawn_scoped(s, move || f(item)))).collect();
+            for (item, handle) in handles {
+                out.push(match handle {
+                    Ok(h) => h.join().unwrap_or_else(|_| failed()),
+                    Err(_) => f(item),
+                });
+            }
+        });
+    }
+    out
+}
+
 /// What a source's fact holds before it arrives: "still collecting", or why it was left out.
 fn placeholder<T>(pending: bool, flag: &str) -> Fact<T> {
     let reason = if pending { "still collecting".to_string() } else { format!("`{flag}` was given") };

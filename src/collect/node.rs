@@ -1,7 +1,7 @@
 //! The node collector: everything read from the node's filesystem and procfs, and the
 //! `--version` of its binaries (run concurrently, each with a timeout).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::containerd_config;
@@ -222,13 +222,11 @@ fn collect_crun(
             version: Fact::unavailable(MissingKind::NotFound, "not run"),
         });
     }
-    let versions: Vec<Fact<CrunVersion>> = std::thread::scope(|s| {
-        let handles: Vec<_> = binaries.iter().map(|b| s.spawn(move || crun_version(opts, b))).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Fact::unavailable(MissingKind::Failed, "collector thread failed")))
-            .collect()
-    });
+    let versions: Vec<Fact<CrunVersion>> = super::bounded_map(
+        &binaries,
+        |b| crun_version(opts, b),
+        || Fact::unavailable(MissingKind::Failed, "collector thread failed"),
+    );
     for (b, v) in binaries.iter_mut().zip(versions) {
         b.version = v;
     }
@@ -277,72 +275,85 @@ fn collect_shims(
     layout: &Layout,
 ) -> Vec<ShimResolution> {
     let host = &opts.host;
-    let mut out: Vec<ShimResolution> = config
-        .active_runtimes()
-        .filter(|r| r.route == Route::Shim)
-        .filter_map(|r| {
-            let binary = shim_binary(r)?;
-            let runtime_type = r.runtime_type.clone().unwrap_or_default();
-            let (path_source, path) = match process.and_then(|p| p.path_env.clone()) {
-                Some(p) => (PathSource::Procfs, p),
-                None => (PathSource::Standard, STANDARD_PATH.to_string()),
-            };
-            let mut res = ShimResolution {
-                runtime: r.name.clone(),
-                runtime_location: r.location(),
-                runtime_type,
-                binary: binary.clone(),
-                path_source,
-                searched: Vec::new(),
-                resolved: None,
-                found_elsewhere: Vec::new(),
-                invalid: None,
-                executable: false,
-                binary_kind: BinaryKind::Unknown,
-                version: None,
-            };
-            let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
-                Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
-                None => containerd_dirs(layout).into_iter().find(|d| host.is_file(&format!("{d}/containerd"))),
-            };
-            let cwd = process.and_then(|p| p.cwd.as_deref());
-            match shim_search(&binary, r.runtime_type.as_deref(), cwd, &path, exe_dir.as_deref()) {
-                Ok(searched) => res.searched = searched,
-                Err(invalid) => res.invalid = Some(invalid),
-            }
-            res.resolved = res.searched.iter().find(|p| host.is_file(p)).cloned();
-            let base = binary.rsplit('/').next().unwrap_or(&binary).to_string();
-            let mut elsewhere: Vec<String> = INSTALLER_DIRS.iter().map(|d| join(d, &base)).collect();
-            elsewhere.extend(r.binary_name.clone());
-            res.found_elsewhere = elsewhere
-                .into_iter()
-                .filter(|p| Some(p) != res.resolved.as_ref() && !res.searched.contains(p) && host.is_file(p))
-                .collect();
-            res.found_elsewhere.dedup();
-            if let Some(p) = &res.resolved {
-                res.executable = host.meta(p).is_ok_and(|m| m.is_executable());
-                res.binary_kind = elf::inspect(host, p);
-            }
-            Some(res)
-        })
-        .collect();
-    let versions: Vec<Option<Fact<String>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = out
-            .iter()
-            .map(|r| {
-                s.spawn(move || {
-                    let runs = match &r.binary_kind {
-                        BinaryKind::Elf { machine } => crate::rules::elf::runs_on(machine, &opts.arch),
-                        BinaryKind::Script { .. } => true,
-                        _ => false,
-                    };
-                    let path = r.resolved.as_deref().filter(|_| r.executable && runs)?;
-                    Some(run_tool(opts, path, &["-v"], versions::parse_shim).version)
-                })
-            })
+    let (path_source, path) = match process.and_then(|p| p.path_env.clone()) {
+        Some(p) => (PathSource::Procfs, p),
+        None => (PathSource::Standard, STANDARD_PATH.to_string()),
+    };
+    let exe_dir = match process.and_then(|p| p.exe.as_deref()) {
+        Some(exe) => exe.rsplit_once('/').map(|(d, _)| d.to_string()),
+        None => containerd_dirs(layout).into_iter().find(|d| host.is_file(&format!("{d}/containerd"))),
+    };
+    let cwd = process.and_then(|p| p.cwd.as_deref());
+    // Many runtimes may name the same shim: each path is looked at once.
+    let mut is_file: HashMap<String, bool> = HashMap::new();
+    let mut looked_at = |p: &str| *is_file.entry(p.to_string()).or_insert_with(|| host.is_file(p));
+    let mut kinds: HashMap<String, (bool, BinaryKind)> = HashMap::new();
+    let mut out: Vec<ShimResolution> = Vec::new();
+    for r in config.active_runtimes().filter(|r| r.route == Route::Shim) {
+        let Some(binary) = shim_binary(r) else { continue };
+        let mut res = ShimResolution {
+            runtime: r.name.clone(),
+            runtime_location: r.location(),
+            runtime_type: r.runtime_type.clone().unwrap_or_default(),
+            binary: binary.clone(),
+            path_source: path_source.clone(),
+            searched: Vec::new(),
+            resolved: None,
+            found_elsewhere: Vec::new(),
+            invalid: None,
+            executable: false,
+            binary_kind: BinaryKind::Unknown,
+            version: None,
+        };
+        match shim_search(&binary, r.runtime_type.as_deref(), cwd, &path, exe_dir.as_deref()) {
+            Ok(searched) => res.searched = searched,
+            Err(invalid) => res.invalid = Some(invalid),
+        }
+        res.resolved = res.searched.iter().find(|p| looked_at(p)).cloned();
+        let base = binary.rsplit('/').next().unwrap_or(&binary).to_string();
+        let mut elsewhere: Vec<String> = INSTALLER_DIRS.iter().map(|d| join(d, &base)).collect();
+        elsewhere.extend(r.binary_name.clone());
+        res.found_elsewhere = elsewhere
+            .into_iter()
+            .filter(|p| Some(p) != res.resolved.as_ref() && !res.searched.contains(p) && looked_at(p))
             .collect();
-        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-    });
+        res.found_elsewhere.dedup();
+        if let Some(p) = &res.resolved {
+            let (executable, kind) = kinds
+                .entry(p.clone())
+                .or_insert_with(|| (host.meta(p).is_ok_and(|m| m.is_executable()), elf::inspect(host, p)))
+                .clone();
+            res.executable = executable;
+            res.binary_kind = kind;
+        }
+        out.push(res);
+    }
+    // Each distinct binary runs once, however many runtimes name it, a few at a time.
+    let mut runnable: Vec<&str> = out
+        .iter()
+        .filter(|r| {
+            r.executable
+                && match &r.binary_kind {
+                    BinaryKind::Elf { machine } => crate::rules::elf::runs_on(machine, &opts.arch),
+                    BinaryKind::Script { .. } => true,
+                    _ => false,
+                }
+        })
+        .filter_map(|r| r.resolved.as_deref())
+        .collect();
+    runnable.sort_unstable();
+    runnable.dedup();
+    let ran: BTreeMap<String, Fact<String>> = super::bounded_map(
+        &runnable,
+        |path| run_tool(opts, path, &["-v"], versions::parse_shim).version,
+        || Fact::unavailable(MissingKind::Failed, "collector thread failed"),
+    )
+    .into_iter()
+    .zip(&runnable)
+    .map(|(v, p)| (p.to_string(), v))
+    .collect();
+    let versions: Vec<Option<Fact<String>>> =
+        out.iter().map(|r| r.resolved.as_ref().and_then(|p| ran.get(p).cloned())).collect();
     for (r, v) in out.iter_mut().zip(versions) {
         r.version = v;
     }

@@ -156,6 +156,7 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     let mut runtimes = Vec::new();
+    let lines = LineIndex::new(doc.raw());
     if let Some(plugins) = root.get("plugins").and_then(Item::as_table_like) {
         for plugin_id in [PLUGIN_V2, PLUGIN_V3, PLUGIN_V1_SHORT] {
             let Some(table) = plugins
@@ -174,7 +175,7 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
                     continue;
                 }
                 if let Some(rt) = item.as_table_like() {
-                    runtimes.push(read_runtime(doc.raw(), path, plugin_id, name, item, rt, version));
+                    runtimes.push(read_runtime(&lines, path, plugin_id, name, item, rt, version));
                 }
             }
         }
@@ -183,8 +184,27 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
     Parsed { version, imports, runtimes, skipped_lines }
 }
 
+/// The offsets where lines start, to turn a byte offset into a line number in O(log n) (a config
+/// with thousands of runtimes would otherwise count newlines from the start for each of them).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    fn line(&self, offset: usize) -> u32 {
+        self.starts.partition_point(|&s| s <= offset) as u32
+    }
+}
+
 fn read_runtime(
-    raw: &str,
+    lines: &LineIndex,
     path: &str,
     plugin_id: &str,
     name: &str,
@@ -204,7 +224,7 @@ fn read_runtime(
         .span()
         .or_else(|| rt.iter().find_map(|(_, v)| v.span()))
         .or_else(|| rt.get("options").and_then(|o| o.span()));
-    let line = span.map(|s| line_of(raw, s.start)).unwrap_or(0);
+    let line = span.map(|s| lines.line(s.start)).unwrap_or(0);
     let runtime_type = string("runtime_type");
     let runtime_path = string("runtime_path");
     let route = classify(runtime_type.as_deref(), runtime_path.as_deref(), binary_name.as_deref());
