@@ -297,23 +297,29 @@ pub fn merge_runtimes(files: &[ConfigFile], template: Option<&ConfigFile>, major
     };
     let replaces = major.map(|m| m < 2).unwrap_or(main.effective_version() < 3);
     let mut merged: Vec<Runtime> = Vec::new();
+    // Where each active (plugin id, name) is in `merged`, for 2.x's field-wise merge.
+    let mut active: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
     for file in files.iter().filter(|f| f.state == FileState::Parsed) {
         if replaces && !matches!(file.role, FileRole::Main) {
-            let sections: Vec<&str> = file.runtimes.iter().map(|r| r.plugin_id.as_str()).collect();
+            let sections: std::collections::BTreeSet<&str> =
+                file.runtimes.iter().map(|r| r.plugin_id.as_str()).collect();
             for r in merged.iter_mut() {
-                if sections.contains(&r.plugin_id.as_str()) && r.status == RuntimeStatus::Active {
+                if sections.contains(r.plugin_id.as_str()) && r.status == RuntimeStatus::Active {
                     r.status = RuntimeStatus::Dropped { by: file.path.clone() };
                 }
             }
         }
         for r in &file.runtimes {
+            let key = (r.plugin_id.clone(), r.name.clone());
             if !replaces
-                && let Some(existing) = merged
-                    .iter_mut()
-                    .find(|m| m.name == r.name && m.plugin_id == r.plugin_id && m.status == RuntimeStatus::Active)
+                && let Some(&i) = active.get(&key)
+                && merged[i].status == RuntimeStatus::Active
             {
-                *existing = overlay(existing, r);
+                merged[i] = overlay(&merged[i], r);
                 continue;
+            }
+            if r.status == RuntimeStatus::Active {
+                active.insert(key, merged.len());
             }
             merged.push(r.clone());
         }
