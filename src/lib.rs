@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     match dispatch(cli) {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("wasmdoctor: error: {e:#}");
+            eprintln!("wasmdoctor: error: {}", report::escape::lines(&format!("{e:#}")));
             ExitStatus::Error
         }
     }
@@ -69,14 +69,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Undo { force }) => {
             let host = collect::host::HostRoot::new(&g.host_root);
             let opts = collect_options(&cli);
-            let _lock = fix::journal::Lock::acquire(&host, fix::session::LOCK_WAIT)?;
+            let _lock = fix::journal::Lock::acquire(&host, fix::session::lock_wait())?;
             let set = fix::apply::undo(&host, *force, &|objects, force| fix::api::revert(&opts, objects, force))?;
             for f in &set.files {
                 let line = match &f.backup {
                     Some(b) => format!("restored `{}` from `{b}` ({} applied at {})\n", f.path, set.check, set.at),
                     None => format!("removed `{}` ({} created it at {})\n", f.path, set.check, set.at),
                 };
-                write_stdout(&line)?;
+                write_stdout(&report::escape::lines(&line))?;
             }
             for o in &set.objects {
                 let shown = match &o.namespace {
@@ -84,7 +84,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
                     None => format!("{} {}", o.kind, o.name),
                 };
                 let what = if o.created { "deleted" } else { "removed wasmdoctor's fields from" };
-                write_stdout(&format!("{what} {shown} ({} applied at {})\n", set.check, set.at))?;
+                write_stdout(&format!(
+                    "{what} {} ({} applied at {})\n",
+                    report::escape::line(&shown),
+                    set.check,
+                    set.at
+                ))?;
             }
             if !set.files.is_empty() {
                 write_stdout("restart containerd (or the service that runs it) if the change had been loaded\n")?;
@@ -167,24 +172,32 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
         anyhow::bail!("name the checks to fix (`wasmdoctor fix WD204`) or use `--all`");
     }
     let policy = load_policy(cli)?;
-    let mut session = fix::session::Session::start(&collect_options(cli), &policy, !mode.dry_run)?;
+    let mut session = match fix::session::Session::start(&collect_options(cli), &policy, !mode.dry_run) {
+        Ok(s) => s,
+        // Refused (another fix runs): exit 1, as any refused fix.
+        Err(e @ (fix::FixError::Locked { .. } | fix::FixError::LockUnavailable { .. })) => {
+            write_stdout(&format!("not applied: {}\n", report::escape::lines(&e.to_string())))?;
+            return Ok(ExitStatus::Findings);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let wanted = if all { session.findings() } else { ids };
     let interactive = std::io::stdin().is_terminal();
     let mut all_fixed = true;
     for id in &wanted {
         let plan = match session.propose(id) {
             Ok(fix::session::Proposal::NothingToFix(line)) => {
-                write_stdout(&format!("{line}\n"))?;
+                write_stdout(&format!("{}\n", report::escape::line(&line)))?;
                 continue;
             }
             Ok(fix::session::Proposal::Plan(plan)) => plan,
             Err(e) => {
-                eprintln!("wasmdoctor: {id}: cannot plan a fix: {e}");
+                eprintln!("wasmdoctor: {id}: cannot plan a fix: {}", report::escape::lines(&e.to_string()));
                 all_fixed = false;
                 continue;
             }
         };
-        write_stdout(&plan.render())?;
+        write_stdout(&report::escape::lines(&plan.render()))?;
         if plan.applicability() == plan::Applicability::ManualOnly {
             all_fixed = false;
             continue;
@@ -219,7 +232,7 @@ fn fix(cli: &Cli, ids: &[String], all: bool, mode: FixMode) -> anyhow::Result<Ex
         approval.restart = ask(&format!("restart `{}` now (`{}`)?", step.service, step.shown()))?;
     }
     let mut say = |line: String| {
-        let _ = write_stdout(&format!("{line}\n"));
+        let _ = write_stdout(&format!("{}\n", report::escape::lines(&line)));
     };
     for executed in session.execute(approval, &mut say) {
         all_fixed &= executed.ok;
@@ -246,11 +259,22 @@ fn ask(question: &str) -> anyhow::Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// A facts file of this build's schema or an older one (fields are only ever added).
 fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading facts file {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let malformed = |e: serde_json::Error| {
         anyhow::anyhow!("{}:{}:{}: not a wasmdoctor facts file: {e}", path.display(), e.line(), e.column())
-    })
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(malformed)?;
+    let version = value.get("schema_version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if version > u64::from(facts::FACTS_SCHEMA_VERSION) {
+        anyhow::bail!(
+            "{}: facts schema version {version} was written by a newer wasmdoctor; this one reads up to version {}",
+            path.display(),
+            facts::FACTS_SCHEMA_VERSION
+        );
+    }
+    serde_json::from_str(&text).map_err(malformed)
 }
 
 fn explain(id: &str) -> anyhow::Result<ExitStatus> {

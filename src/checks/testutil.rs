@@ -151,6 +151,7 @@ pub fn cluster_facts(
         keda: None,
         context: Some("test".into()),
         server: Some("https://127.0.0.1:6443".into()),
+        insecure_tls: false,
         runtime_classes: Fact::Collected(rcs),
         nodes: Fact::Collected(vec![]),
         pods: Fact::Collected(pods),

@@ -68,9 +68,20 @@ pub fn run(program: Program, args: &[&str], timeout: Duration) -> Result<Output,
 
 /// `run`, choosing what happens to what the command leaves behind once it exited on its own.
 pub fn run_with(program: Program, args: &[&str], timeout: Duration, leftovers: Leftovers) -> Result<Output, ExecError> {
+    run_env(program, args, &[], timeout, leftovers)
+}
+
+/// `run_with`, with these environment variables added.
+pub fn run_env(
+    program: Program,
+    args: &[&str],
+    env: &[(String, String)],
+    timeout: Duration,
+    leftovers: Leftovers,
+) -> Result<Output, ExecError> {
     let shown = format!("{} {}", program.shown(), args.join(" "));
     let shown = shown.trim_end().to_string();
-    let mut child = spawn(program, args).map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
+    let mut child = spawn(program, args, env).map_err(|e| ExecError::Spawn(shown.clone(), describe_spawn_error(&e)))?;
     let pipes: Vec<u64> = [child.stdout.as_ref().map(pipe_inode), child.stderr.as_ref().map(pipe_inode)]
         .into_iter()
         .flatten()
@@ -136,7 +147,7 @@ fn collect_outputs(outputs: &mut [Option<(std::sync::mpsc::Receiver<String>, Opt
 /// with `posix_spawn`, which never retries a file the kernel refused (`ENOEXEC`) through `/bin/sh`
 /// as `execvp` would. `ETXTBSY` (a file just written, whose write descriptor another thread's fork
 /// still holds for a moment) is retried briefly.
-fn spawn(program: Program, args: &[&str]) -> std::io::Result<std::process::Child> {
+fn spawn(program: Program, args: &[&str], env: &[(String, String)]) -> std::io::Result<std::process::Child> {
     let mut attempt = 0;
     loop {
         // Open (without close-on-exec) only for the moment of the spawn.
@@ -155,6 +166,7 @@ fn spawn(program: Program, args: &[&str]) -> std::io::Result<std::process::Child
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("LC_ALL", "C")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .process_group(0)
             .spawn();
         match result {

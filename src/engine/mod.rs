@@ -111,10 +111,11 @@ pub fn report(facts: &Facts, checks: Vec<CheckResult>) -> Report {
         source("docker", &facts.docker),
         source("cluster", &facts.cluster),
     ];
-    let cluster = facts
-        .cluster
-        .collected()
-        .map(|c| crate::report::ClusterTarget { context: c.context.clone(), server: c.server.clone() });
+    let cluster = facts.cluster.collected().map(|c| crate::report::ClusterTarget {
+        context: c.context.clone(),
+        server: c.server.clone(),
+        insecure_skip_tls_verify: c.insecure_tls,
+    });
     Report {
         schema_version: crate::report::REPORT_SCHEMA_VERSION,
         tool: Tool { name: "wasmdoctor".into(), version: env!("CARGO_PKG_VERSION").into() },

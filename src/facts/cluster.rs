@@ -12,6 +12,9 @@ use super::Fact;
 pub struct ClusterFacts {
     pub context: Option<String>,
     pub server: Option<String>,
+    /// The kubeconfig turns the server's certificate verification off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_tls: bool,
     pub runtime_classes: Fact<Vec<RuntimeClassInfo>>,
     pub nodes: Fact<Vec<NodeInfo>>,
     pub pods: Fact<Vec<PodInfo>>,

@@ -8,6 +8,9 @@ use super::journal::AppliedObject;
 use crate::collect::CollectOptions;
 use crate::plan::ApiObject;
 
+/// What an answer about one object may take at most.
+const ANSWER_CAP: usize = 4 << 20;
+
 /// Each object's `resourceVersion` now (`GET`): `Ok(None)` on 404, the error otherwise.
 pub fn versions(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<Option<String>, String>> {
     requests(opts, objects, |o| {
@@ -122,10 +125,11 @@ fn requests(
         timeout: opts.source_timeout,
     };
     let run = async {
-        let (client, _, server) = match crate::collect::cluster::connect(&copts).await {
-            Ok(c) => c,
-            Err(m) => return objects.iter().map(|_| Err(m.reason.clone())).collect(),
-        };
+        let crate::collect::cluster::Connected { client, server, .. } =
+            match crate::collect::cluster::connect(&copts).await {
+                Ok(c) => c,
+                Err(m) => return objects.iter().map(|_| Err(m.reason.clone())).collect(),
+            };
         let mut out = Vec::new();
         for o in objects {
             let req = match build(o) {
@@ -136,9 +140,13 @@ fn requests(
                 }
             };
             let verb = req.method().as_str().to_ascii_lowercase();
-            let answer = tokio::time::timeout(copts.timeout, client.request_text(req)).await;
+            let answer = tokio::time::timeout(
+                copts.timeout,
+                crate::collect::cluster::bounded::request(&client, req, ANSWER_CAP),
+            )
+            .await;
             out.push(match answer {
-                Ok(Ok(body)) => Ok(body),
+                Ok(Ok(answer)) => Ok(answer.text),
                 Ok(Err(kube::Error::Api(s))) if s.code == 403 => Err(format!(
                     "forbidden: wasmdoctor may not `{verb}` `{}` ({}): {}",
                     o.plural, o.api_version, s.message

@@ -29,8 +29,12 @@ pub struct Session {
     lock: Option<Lock>,
 }
 
-/// How long a second fix waits for the first one's lock before it refuses.
-pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How long a second fix waits for the first one's lock before it refuses (10 s, or
+/// `WASMDOCTOR_LOCK_WAIT` seconds).
+pub fn lock_wait() -> Duration {
+    let secs = std::env::var("WASMDOCTOR_LOCK_WAIT").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(10);
+    Duration::from_secs(secs)
+}
 
 /// What a check needs, as the session sees it.
 pub enum Proposal {
@@ -44,7 +48,7 @@ impl Session {
     /// facts: what is planned is what no other fix changes meanwhile.
     pub fn start(opts: &CollectOptions, policy: &Policy, lock: bool) -> Result<Session, FixError> {
         let host = HostRoot::new(&opts.host_root);
-        let lock = if lock { Some(Lock::acquire(&host, LOCK_WAIT)?) } else { None };
+        let lock = if lock { Some(Lock::acquire(&host, lock_wait())?) } else { None };
         Ok(Session { lock, ..Session::with_facts(opts, policy, collect::collect(opts)) })
     }
 
@@ -118,7 +122,7 @@ impl Session {
     /// re-check; `say` receives each step as it happens.
     pub fn execute(&mut self, approval: Approval, say: &mut dyn FnMut(String)) -> Vec<Executed> {
         if self.lock.is_none() {
-            match Lock::acquire(&self.host, LOCK_WAIT) {
+            match Lock::acquire(&self.host, lock_wait()) {
                 Ok(lock) => self.lock = Some(lock),
                 Err(e) => {
                     say(format!("not applied: {e}"));

@@ -1,6 +1,7 @@
 //! The report: one model that the text, JSON and (later) TUI renderers all read. Its serde shape
 //! is the JSON contract of DESIGN §2, so it is kept flat and only ever gains fields.
 
+pub mod escape;
 pub mod json;
 pub mod text;
 
@@ -104,6 +105,9 @@ pub struct Target {
 pub struct ClusterTarget {
     pub context: Option<String>,
     pub server: Option<String>,
+    /// The kubeconfig has `insecure-skip-tls-verify`: the server's identity was not verified.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::escape::{line, lines};
 use super::{Category, Report, SourceState, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +70,23 @@ fn bold(s: &str, style: Style) -> String {
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let node = report.target.node.as_deref().unwrap_or("unknown node");
-    let _ = writeln!(out, "wasmdoctor {} · node {} · host root {}", report.tool.version, node, report.target.host_root);
+    let _ = writeln!(
+        out,
+        "wasmdoctor {} · node {} · host root {}",
+        report.tool.version,
+        line(node),
+        line(&report.target.host_root)
+    );
+    if let Some(c) = report.target.cluster.as_ref().filter(|c| c.insecure_skip_tls_verify) {
+        let _ = writeln!(
+            out,
+            "  cluster {}: `insecure-skip-tls-verify` is set in the kubeconfig: the API server's certificate is not verified",
+            line(c.server.as_deref().unwrap_or("?"))
+        );
+    }
     for s in report.sources.iter().filter(|s| s.status != SourceState::Ok) {
         let state = if s.status == SourceState::Skipped { "left out" } else { "unavailable" };
-        let _ = writeln!(out, "  source {} {}: {}", s.name, state, s.reason.as_deref().unwrap_or(""));
+        let _ = writeln!(out, "  source {} {}: {}", s.name, state, line(s.reason.as_deref().unwrap_or("")));
     }
     for category in [Category::Node, Category::Containerd, Category::Cluster, Category::Docker] {
         let checks: Vec<_> = report.checks.iter().filter(|c| c.category == category).collect();
@@ -83,15 +97,15 @@ pub fn render(report: &Report, style: Style) -> String {
         for c in checks {
             let m = paint(mark(c.status, style.unicode), c.status, style);
             let _ = writeln!(out, "  {m} {} {}", c.id, c.title);
-            let _ = writeln!(out, "      {}", c.message);
+            let _ = writeln!(out, "      {}", line(&c.message));
             if matches!(c.status, Status::Pass | Status::Skip) {
                 continue;
             }
             for e in &c.evidence {
-                let _ = writeln!(out, "      · {}: {}", e.source, e.value);
+                let _ = writeln!(out, "      · {}: {}", line(&e.source), line(&e.value));
             }
             if let Some(fix) = &c.fix {
-                let _ = writeln!(out, "      hint: {}", fix.summary);
+                let _ = writeln!(out, "      hint: {}", lines(&fix.summary));
             }
             let _ = writeln!(out, "      see: {} (or `wasmdoctor explain {}`)", c.docs, c.id);
         }

@@ -44,6 +44,8 @@ enum Msg {
     /// A source of collection run `generation` arrived (a re-run's arrivals replace an older run's).
     Arrived(u64, Box<Arrival>),
     Fix(FixMsg),
+    /// SIGTERM, SIGHUP or SIGQUIT: leave as `q` does, restoring the terminal.
+    Signal,
 }
 
 enum FixMsg {
@@ -73,9 +75,9 @@ pub fn run(
     let mut terminal = ratatui::try_init().map_err(|e| anyhow::anyhow!("cannot start the terminal UI: {e}"))?;
     let today = crate::rules::time::today();
     let (tx, rx) = mpsc::channel::<Msg>();
-    if let Err(e) = read_keys(tx.clone()) {
+    if let Err(e) = read_keys(tx.clone()).and_then(|()| watch_signals(tx.clone())) {
         ratatui::restore();
-        anyhow::bail!("cannot read the keyboard: {e}");
+        anyhow::bail!("cannot start the terminal UI: {e}");
     }
     let mut generation = 0;
     let mut collection = start_collection(opts, &tx, generation);
@@ -102,6 +104,7 @@ pub fn run(
                     }
                 }
                 Ok(Msg::Resize) => {}
+                Ok(Msg::Signal) => return Ok(()),
                 Ok(Msg::Arrived(g, arrival)) if g == generation => {
                     let kind = collection.arrive(*arrival);
                     source_done(&mut state, &collection, kind, policy, &today, &ids);
@@ -157,6 +160,19 @@ fn read_keys(tx: mpsc::Sender<Msg>) -> std::io::Result<()> {
             if tx.send(msg).is_err() {
                 return;
             }
+        }
+    })?;
+    Ok(())
+}
+
+/// SIGTERM, SIGHUP and SIGQUIT end the loop like `q`, so that the terminal is restored (raw mode
+/// off, the main screen back) rather than left as the TUI had it.
+fn watch_signals(tx: mpsc::Sender<Msg>) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGQUIT])?;
+    std::thread::Builder::new().name("tui-signals".into()).spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = tx.send(Msg::Signal);
         }
     })?;
     Ok(())

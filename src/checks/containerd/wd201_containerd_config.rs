@@ -95,7 +95,18 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
         ))
         .fix(format!("move those runtimes into `{by}`, or move the import's runtimes into `{}`", first.file));
     }
-    let imports: Vec<String> = c.files.iter().skip(1).map(|f| format!("`{}`", f.path)).collect();
+    if let Some(cut) = c.files_cut {
+        return Outcome::error(format!(
+            "`{}` and its imports name more than {cut} files; wasmdoctor read the first {cut}, so what the rest declares is unknown",
+            c.main_path
+        ))
+        .fix("keep containerd's imports to the drop-ins it needs (each import is read at every start)");
+    }
+    const SHOWN: usize = 5;
+    let mut imports: Vec<String> = c.files.iter().skip(1).take(SHOWN).map(|f| format!("`{}`", f.path)).collect();
+    if c.files.len() > SHOWN + 1 {
+        imports.push(format!("{} more", c.files.len() - 1 - SHOWN));
+    }
     let containerd = c.containerd_major.map(|m| format!(", for containerd {m}.x")).unwrap_or_default();
     let layout = match c.distribution {
         Distribution::Containerd => String::new(),
@@ -135,5 +146,14 @@ mod tests {
         let mut c = config("");
         c.files[0].state = FileState::Unreadable { reason: "it is a directory, not a file".into() };
         assert_eq!(run(check, node(c)).status, Status::Error);
+    }
+
+    #[test]
+    fn too_many_imports_is_said() {
+        let mut c = config(CRUN_RUNTIME_V2);
+        c.files_cut = Some(1024);
+        let o = run(check, node(c));
+        assert_eq!(o.status, Status::Error);
+        assert!(o.message.contains("name more than 1024 files; wasmdoctor read the first 1024"), "{}", o.message);
     }
 }

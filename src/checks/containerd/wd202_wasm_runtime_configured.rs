@@ -53,6 +53,12 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
         .fix("move the runtime tables to the plugin path the file's `version` needs, then restart containerd")
         .runtimes(wasm_runtimes(c).filter(|r| r.status != RuntimeStatus::Active));
     }
+    if let Some(cut) = c.files_cut {
+        return Outcome::error(format!(
+            "no Wasm runtime in the first {cut} files `{}` imports; the rest was not read (see WD201)",
+            c.main_path
+        ));
+    }
     let path = if main.is_some_and(|m| m.state == FileState::Missing) {
         format!("`{}` does not exist (built-in defaults)", c.main_path)
     } else {

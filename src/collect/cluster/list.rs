@@ -10,6 +10,8 @@ use super::{get, short};
 use crate::facts::{Fact, Missing, MissingKind, WorkloadInfo};
 
 const PAGE: usize = 500;
+/// A page of 500 objects is a few MiB; a server sending more is cut off here.
+const PAGE_CAP: usize = 32 << 20;
 
 pub(super) struct Lister<'a> {
     pub client: &'a kube::Client,
@@ -46,7 +48,9 @@ impl Lister<'_> {
             if let Some(t) = &token {
                 url += &format!("&continue={}", percent_encode(t));
             }
-            let text = match tokio::time::timeout_at(self.deadline, self.client.request_text(get(&url))).await {
+            let answer =
+                tokio::time::timeout_at(self.deadline, super::bounded::request(self.client, get(&url), PAGE_CAP));
+            let text = match answer.await {
                 Err(_) => {
                     return Fact::unavailable(
                         MissingKind::Timeout,
@@ -54,7 +58,13 @@ impl Lister<'_> {
                     );
                 }
                 Ok(Err(e)) => return Fact::Unavailable(api_error(&e, resource, group)),
-                Ok(Ok(t)) => t,
+                Ok(Ok(a)) if a.cut => {
+                    return Fact::unavailable(
+                        MissingKind::Malformed,
+                        format!("a page of the {resource} list is larger than {} MiB; it was not read", PAGE_CAP >> 20),
+                    );
+                }
+                Ok(Ok(a)) => a.text,
             };
             let page: List<T> = match serde_json::from_str(&text) {
                 Ok(p) => p,

@@ -41,8 +41,10 @@ pub(super) async fn fetch(
                 p.name,
                 percent_encode(&c.name)
             );
-            let (bytes, tail) = match tokio::time::timeout_at(deadline, client.request_text(get(&url))).await {
-                Ok(Ok(text)) => (Fact::Collected(text.len() as u64), text),
+            // The server is asked for at most `limitBytes`; more than that is not read, whatever it sends.
+            let answer = tokio::time::timeout_at(deadline, super::bounded::request(client, get(&url), LOG_LIMIT_BYTES));
+            let (bytes, tail) = match answer.await {
+                Ok(Ok(a)) => (Fact::Collected(a.text.len() as u64), a.text),
                 Ok(Err(e)) => (Fact::Unavailable(api_error(&e, "pods/log", "")), String::new()),
                 Err(_) => (Fact::unavailable(MissingKind::Timeout, "the log request did not finish in time"), String::new()),
             };

@@ -3,6 +3,8 @@
 //! the checks use; then the logs of Wasm pods, with bounded concurrency. Every list is a fact of its
 //! own: a 403 on one resource names the missing permission and leaves the others.
 
+pub mod bounded;
+mod exec_auth;
 mod items;
 mod list;
 mod logs;
@@ -17,6 +19,9 @@ use crate::facts::*;
 use items::{EventItem, HpaItem, NodeItem, PodItem, PodMetricsItem, RuntimeClassItem};
 use list::Lister;
 
+/// What a discovery answer (`/version`, an API group) may take at most.
+const SMALL: usize = 1 << 20;
+
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
     pub kubeconfig: Option<PathBuf>,
@@ -26,12 +31,12 @@ pub struct ClusterOptions {
 
 pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
     let deadline = Instant::now() + opts.timeout;
-    let (client, context, server) = match connect(opts).await {
+    let Connected { client, context, server, insecure_tls } = match connect(opts).await {
         Ok(c) => c,
         Err(m) => return Fact::Unavailable(m),
     };
     // One cheap request first: an unreachable API server is one reason, not seven.
-    let version = tokio::time::timeout_at(deadline, client.request_text(get("/version"))).await;
+    let version = tokio::time::timeout_at(deadline, bounded::request(&client, get("/version"), SMALL)).await;
     match version {
         Err(_) => {
             return Fact::unavailable(MissingKind::Timeout, format!("the API server {server} did not answer in time"));
@@ -94,6 +99,7 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
     Fact::Collected(ClusterFacts {
         context,
         server: Some(server),
+        insecure_tls,
         runtime_classes,
         nodes,
         pods,
@@ -108,16 +114,26 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
 
 /// Whether KEDA's `ScaledObject` API is served (`None` when the server did not say).
 async fn keda_served(client: &kube::Client, deadline: Instant) -> Option<bool> {
-    match tokio::time::timeout_at(deadline, client.request_text(get("/apis/keda.sh/v1alpha1"))).await {
-        Ok(Ok(text)) => Some(text.contains("\"scaledobjects\"")),
+    match tokio::time::timeout_at(deadline, bounded::request(client, get("/apis/keda.sh/v1alpha1"), SMALL)).await {
+        Ok(Ok(answer)) => Some(answer.text.contains("\"scaledobjects\"")),
         Ok(Err(kube::Error::Api(s))) if s.code == 404 => Some(false),
         _ => None,
     }
 }
 
+/// A client for the cluster, and what the report says of it.
+pub struct Connected {
+    pub client: kube::Client,
+    pub context: Option<String>,
+    /// The API server's URL, without credentials.
+    pub server: String,
+    /// The kubeconfig turns certificate verification off (`insecure-skip-tls-verify`).
+    pub insecure_tls: bool,
+}
+
 /// Build the client from `--kubeconfig`/`--context`, `$KUBECONFIG`, `~/.kube/config`, else the
 /// in-cluster config, with connect/read/write timeouts (kube's read timeout defaults to none).
-pub async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, Option<String>, String), Missing> {
+pub async fn connect(opts: &ClusterOptions) -> Result<Connected, Missing> {
     let unavailable = |kind, reason: String| Missing { kind, reason };
     let kubeconfig = match &opts.kubeconfig {
         Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| {
@@ -126,13 +142,24 @@ pub async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, Option<Stri
         None => Kubeconfig::read().ok(),
     };
     let options = KubeConfigOptions { context: opts.context.clone(), ..Default::default() };
-    let (mut config, context) = match kubeconfig {
-        Some(kc) => {
+    let (mut config, context, insecure_tls) = match kubeconfig {
+        Some(mut kc) => {
             let context = opts.context.clone().or_else(|| kc.current_context.clone());
+            exec_auth::resolve(&mut kc, context.as_deref(), opts.timeout)?;
+            let insecure = kc
+                .clusters
+                .iter()
+                .find(|c| {
+                    let cluster = kc.contexts.iter().find(|x| Some(&x.name) == context.as_ref());
+                    cluster.and_then(|x| x.context.as_ref()).is_some_and(|x| x.cluster == c.name)
+                })
+                .and_then(|c| c.cluster.as_ref())
+                .and_then(|c| c.insecure_skip_tls_verify)
+                .unwrap_or(false);
             let config = kube::Config::from_custom_kubeconfig(kc, &options)
                 .await
                 .map_err(|e| unavailable(MissingKind::Failed, format!("kubeconfig: {e}")))?;
-            (config, context)
+            (config, context, insecure)
         }
         None => {
             let config = kube::Config::incluster().map_err(|_| {
@@ -141,16 +168,43 @@ pub async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, Option<Stri
                     "no kubeconfig (`--kubeconfig`, $KUBECONFIG, ~/.kube/config) and not inside a pod".into(),
                 )
             })?;
-            (config, None)
+            (config, None, false)
         }
     };
     config.connect_timeout = Some(opts.timeout);
     config.read_timeout = Some(opts.timeout);
     config.write_timeout = Some(opts.timeout);
-    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let server = redact_url(config.cluster_url.to_string().trim_end_matches('/'));
     let client = kube::Client::try_from(config)
         .map_err(|e| unavailable(MissingKind::Failed, format!("cannot build a client for {server}: {}", short(&e))))?;
-    Ok((client, context, server))
+    Ok(Connected { client, context, server, insecure_tls })
+}
+
+/// A URL without what could be a credential: user-info (`user:password@`) is dropped and every
+/// query value replaced (`?token=…`).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (format!("{s}://"), r),
+        None => (String::new(), url),
+    };
+    let (authority, tail) = match rest.find(['/', '?', '#']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let (path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (tail, None),
+    };
+    let query = query
+        .map(|q| {
+            let q = q.split('#').next().unwrap_or("");
+            let pairs: Vec<String> =
+                q.split('&').map(|kv| format!("{}=REDACTED", kv.split('=').next().unwrap_or(""))).collect();
+            format!("?{}", pairs.join("&"))
+        })
+        .unwrap_or_default();
+    format!("{scheme}{host}{path}{query}")
 }
 
 pub(super) fn get(path: &str) -> http::Request<Vec<u8>> {
@@ -168,4 +222,19 @@ pub(super) fn short(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn credentials_never_stay_in_a_server_url() {
+        assert_eq!(
+            redact_url("https://admin:s3cret@10.0.0.1:6443/?token=abc&x=1"),
+            "https://10.0.0.1:6443/?token=REDACTED&x=REDACTED"
+        );
+        assert_eq!(redact_url("https://10.0.0.1:6443"), "https://10.0.0.1:6443");
+        assert_eq!(redact_url("https://u@h/p"), "https://h/p");
+    }
 }
