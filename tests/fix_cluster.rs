@@ -270,3 +270,31 @@ fn wd307_keda_scaledobject_only_where_keda_is_served() {
     assert!(r.stdout.contains("deleted ScaledObject demo/web"), "{}", r.stdout);
     assert!(api.state.lock().unwrap().lists["/apis/keda.sh/v1alpha1/scaledobjects"].is_empty());
 }
+
+/// Someone changes the RuntimeClass wasmdoctor created (a new `resourceVersion`): `undo` refuses to
+/// delete it, naming the object, and deletes nothing; `undo --force` deletes it.
+#[test]
+fn cluster_undo_refuses_an_object_changed_since_the_fix() {
+    let root = copy_fixture("healthy-crun");
+    let mut s = State::default();
+    s.add(fake_api::node("worker-crun", &[("kwasm.sh/kwasm-provisioned", "worker-crun")]));
+    let api = FakeApi::start(s);
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD301", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let edited = api.state.lock().unwrap().edit("RuntimeClass", "crun", |rc| {
+        rc["metadata"]["labels"] = serde_json::json!({"team": "platform"});
+    });
+    assert!(edited);
+
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
+    assert_ne!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(said.contains("RuntimeClass crun was changed after wasmdoctor applied it"), "{said}");
+    assert!(said.contains("--force"), "{said}");
+    assert!(!api.requests().iter().any(|x| x.starts_with("DELETE ")), "{:?}", api.requests());
+    assert_eq!(api.state.lock().unwrap().lists["/apis/node.k8s.io/v1/runtimeclasses"].len(), 1);
+
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["undo", "--force"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(api.state.lock().unwrap().lists["/apis/node.k8s.io/v1/runtimeclasses"].is_empty());
+}

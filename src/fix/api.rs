@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::FixError;
 use super::journal::AppliedObject;
 use crate::collect::CollectOptions;
 use crate::plan::ApiObject;
@@ -39,7 +40,7 @@ pub fn resource_version(body: &str) -> Option<String> {
 /// no fields by field manager `wasmdoctor` removes exactly the fields it set. An object changed
 /// since wasmdoctor applied it (another `resourceVersion`) is refused, unless `force`; then nothing
 /// is reverted.
-pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> Result<(), String> {
+pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> Result<(), FixError> {
     let objects: Vec<ApiObject> = applied
         .iter()
         .map(|a| {
@@ -60,7 +61,8 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> 
     if !force {
         let mut changed = Vec::new();
         for ((a, o), now) in applied.iter().zip(&objects).zip(versions(opts, &objects)) {
-            match (now?, &a.resource_version) {
+            let now = now.map_err(|message| FixError::Revert { message })?;
+            match (now, &a.resource_version) {
                 (Some(now), Some(then)) if &now != then => changed.push(format!(
                     "{} was changed after wasmdoctor applied it (resourceVersion {then}, now {now})",
                     o.shown()
@@ -69,7 +71,7 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> 
             }
         }
         if !changed.is_empty() {
-            return Err(format!("{}; nothing was reverted (`--force` reverts anyway)", changed.join("; ")));
+            return Err(FixError::ObjectsChangedSinceFix { changed: changed.join("; ") });
         }
     }
     let answers = requests(opts, &objects, |o| {
@@ -95,7 +97,7 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> 
             Ok(_) => None,
         })
         .collect();
-    if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
+    if failed.is_empty() { Ok(()) } else { Err(FixError::Revert { message: failed.join("; ") }) }
 }
 
 /// Server-side apply of each object (`dry_run`: `dryRun=All`), in order, with field manager

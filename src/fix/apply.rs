@@ -98,7 +98,7 @@ fn write_edit(host: &HostRoot, e: &FileEdit, mode: u32, owner: Option<(u32, u32)
 type Ownership = (u32, (u32, u32));
 
 /// Reverts API objects (`force`: even those changed since); why not, when it cannot.
-pub type RevertObjects<'a> = &'a dyn Fn(&[journal::AppliedObject], bool) -> Result<(), String>;
+pub type RevertObjects<'a> = &'a dyn Fn(&[journal::AppliedObject], bool) -> Result<(), FixError>;
 
 /// The file is as the plan read it (or, to be created, still absent); its mode and owner.
 fn check_as_planned(host: &HostRoot, e: &FileEdit) -> Result<Option<Ownership>, FixError> {
@@ -256,7 +256,7 @@ pub fn undo(host: &HostRoot, force: bool, revert_objects: RevertObjects) -> Resu
         }
     }
     if !last.objects.is_empty() {
-        revert_objects(&last.objects, force).map_err(|message| FixError::Revert { message })?;
+        revert_objects(&last.objects, force)?;
     }
     restore(host, &last, force)?;
     forget(host, &last)?;

@@ -41,6 +41,10 @@ pub enum FixError {
     ChangedSinceFix { path: String, diff: String },
     #[error("the API objects could not be reverted ({message}); the change stays in the journal")]
     Revert { message: String },
+    #[error(
+        "{changed}; nothing was reverted and the change stays in the journal (`--force` reverts anyway, losing that change)"
+    )]
+    ObjectsChangedSinceFix { changed: String },
     #[error("no change recorded in {0}: nothing to undo")]
     NothingToUndo(String),
     #[error("the journal {path} is unreadable: {message}")]

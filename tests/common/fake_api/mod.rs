@@ -49,6 +49,8 @@ pub struct State {
     /// Serialized items per (collection, field selector), built on first use: pages are then
     /// copies of bytes, so the server is not what a benchmark measures.
     cache: HashMap<(String, String), Arc<Vec<Vec<u8>>>>,
+    /// The last `resourceVersion` a write gave an object (etcd's revision, as the real server does).
+    revision: u64,
 }
 
 /// Where each kind is listed, and the list kind it answers with.
@@ -79,6 +81,27 @@ impl State {
     /// Add without replacing an object of the same name (for generated objects with unique names).
     pub fn push(&mut self, obj: Value) {
         self.insert(obj, false);
+    }
+
+    /// The next `resourceVersion`, as a write by anyone (a controller, `kubectl edit`) would give.
+    pub fn next_revision(&mut self) -> String {
+        self.revision = self.revision.max(50_000) + 1;
+        self.revision.to_string()
+    }
+
+    /// Change a stored object as someone else would (`kubectl edit`): `edit` runs on it and it gets
+    /// a new `resourceVersion`. False when no such object is stored.
+    pub fn edit(&mut self, kind: &str, name: &str, edit: impl FnOnce(&mut Value)) -> bool {
+        self.cache.clear();
+        let rv = self.next_revision();
+        let Some((path, _)) = collection(kind) else { return false };
+        let Some(obj) = self.lists.get_mut(path).and_then(|l| l.iter_mut().find(|o| o["metadata"]["name"] == name))
+        else {
+            return false;
+        };
+        edit(obj);
+        obj["metadata"]["resourceVersion"] = json!(rv);
+        true
     }
 
     fn insert(&mut self, mut obj: Value, replace: bool) {

@@ -57,6 +57,8 @@ pub(super) fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>
     }
     merge(&mut result, &applied);
     if !dry_run {
+        result["metadata"]["resourceVersion"] = json!(st.next_revision());
+        let list = st.lists.entry(collection_path.to_string()).or_default();
         match existing {
             Some(i) => list[i] = result.clone(),
             None => list.push(result.clone()),
