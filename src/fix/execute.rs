@@ -227,9 +227,7 @@ impl<'a> Executor<'a> {
         // Newest first, so that a file two plans changed ends as it was before both.
         for set in sets.iter().rev() {
             if let Err(e) = apply::restore(&self.host, set, false).and_then(|()| apply::forget(&self.host, set)) {
-                say(format!(
-                    "NOT ROLLED BACK: {e}; the journal keeps the change (`wasmdoctor undo` restores it once you have looked at it)"
-                ));
+                say(format!("NOT ROLLED BACK, the journal keeps the change: {e}"));
                 return false;
             }
         }

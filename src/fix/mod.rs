@@ -36,18 +36,18 @@ pub enum FixError {
     )]
     Incomplete { path: String, source: std::io::Error, detail: String },
     #[error(
-        "`{path}` was changed after wasmdoctor wrote it; nothing was restored (`--force` restores it anyway, losing that change):\n{diff}"
+        "`{path}` was changed after wasmdoctor wrote it; nothing was restored (`wasmdoctor undo --force` restores it anyway, losing that change):\n{diff}"
     )]
     ChangedSinceFix { path: String, diff: String },
     #[error("the API objects could not be reverted ({message}); the change stays in the journal")]
     Revert { message: String },
     #[error(
-        "{changed}; nothing was reverted and the change stays in the journal (`--force` reverts anyway, losing that change)"
+        "{changed}; nothing was reverted and the change stays in the journal (`wasmdoctor undo --force` reverts it anyway, losing that change)"
     )]
     ObjectsChangedSinceFix { changed: String },
     #[error("no change recorded in {0}: nothing to undo")]
     NothingToUndo(String),
-    #[error("the journal {path} is unreadable: {message}")]
+    #[error("the journal {path} is unreadable ({message}); nothing was changed: repair it or move it aside")]
     Journal { path: String, message: String },
     #[error(
         "the journal cannot be written ({message}); nothing was changed, since `wasmdoctor undo` would not know of it"
