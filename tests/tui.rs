@@ -169,3 +169,33 @@ fn a_pipe_never_starts_the_tui() {
     assert!(r.stdout.starts_with("wasmdoctor 0.1.0 · node worker-crun"), "{}", r.stdout);
     assert!(!r.stdout.contains('\x1b'));
 }
+
+/// SIGTERM or SIGHUP to the TUI (a `kill`, a closed ssh session): it leaves as `q` does, and the
+/// terminal is restored: the main screen back, canonical mode on.
+#[test]
+fn a_signal_restores_the_terminal() {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_wasmdoctor"));
+    let root = common::fixture("crun-no-wasm");
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let cmd = format!(
+            "env LANG=C.UTF-8 NO_COLOR=1 KUBECONFIG=/nonexistent/kubeconfig {} --host-root {} --no-docker; echo EXITED-$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 60",
+            shell_quote(&bin),
+            shell_quote(&root)
+        );
+        let t = Tmux::start(&cmd);
+        t.wait_for("results", |s| s.contains("✗ WD103 crun-wasm-handler"));
+        let shell =
+            String::from_utf8_lossy(&t.run(&["display", "-p", "-t", "wd", "#{pane_pid}"]).stdout).trim().to_string();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        let pid: i32 =
+            children.split_whitespace().next().expect("wasmdoctor runs under the pane's shell").parse().unwrap();
+        assert!(std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap().contains("wasmdoctor"));
+        // SAFETY: kill(2) with a pid this test just read and a plain signal number.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let s = t.wait_for("the exit", |s| s.contains("EXITED-"));
+        assert!(!s.contains("┌ checks"), "signal {signal}: the alternate screen was left:\n{s}");
+        assert!(s.contains("wasmdoctor: 6 passed"), "signal {signal}: {s}");
+        let s = t.wait_for("stty", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));
+        assert!(s.lines().any(|l| l.trim() == "icanon"), "signal {signal}: the tty is not in canonical mode:\n{s}");
+    }
+}

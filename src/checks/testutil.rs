@@ -19,6 +19,7 @@ pub fn facts(node: NodeFacts) -> Facts {
         collect_ms: 0,
         host_root: "/".into(),
         node_name: Some("worker-1".into()),
+        node_name_unknown: None,
         live: false,
         node: Fact::Collected(node),
         containerd: Fact::unavailable(MissingKind::NotRequested, "not in this test"),

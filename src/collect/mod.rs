@@ -60,9 +60,7 @@ impl Collection {
     pub fn start(opts: &CollectOptions, deliver: impl Fn(Arrival) + Send + Clone + 'static) -> Collection {
         let started = Instant::now();
         let host = host::HostRoot::new(&opts.host_root);
-        let node_name = opts.node_name.clone().or_else(|| {
-            host.read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-        });
+        let (node_name, node_name_unknown) = node_name(opts, &host);
         let timeout = opts.source_timeout;
         // Sources stop themselves a little before the common deadline, so that their own, more precise
         // reason ("accepted the connection but did not answer") arrives rather than the generic one.
@@ -126,6 +124,7 @@ impl Collection {
             collect_ms: 0,
             host_root: opts.host_root.display().to_string(),
             node_name,
+            node_name_unknown,
             live: host.is_live() || opts.containerd_address.is_some(),
             node: placeholder(pending.contains(&SourceKind::Node), "--no-node"),
             containerd: placeholder(pending.contains(&SourceKind::Containerd), "--no-node"),
@@ -209,6 +208,19 @@ impl CollectOptions {
 }
 
 /// Every source, collected concurrently; blocks until all are in or the deadline has passed.
+/// The node's name: `--node`, else the host root's `/etc/hostname`; else why it is not known.
+fn node_name(opts: &CollectOptions, host: &host::HostRoot) -> (Option<String>, Option<String>) {
+    if let Some(n) = &opts.node_name {
+        return (Some(n.clone()), None);
+    }
+    match host.read_to_string("/etc/hostname") {
+        Ok(s) if !s.trim().is_empty() => (Some(s.trim().to_string()), None),
+        Ok(_) => (None, Some("`/etc/hostname` is empty".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, Some("no `/etc/hostname`".into())),
+        Err(e) => (None, Some(format!("cannot read `/etc/hostname`: {e}"))),
+    }
+}
+
 pub fn collect(opts: &CollectOptions) -> Facts {
     let (tx, rx) = mpsc::channel();
     let mut collection = Collection::start(opts, move |arrival| {

@@ -121,7 +121,12 @@ pub fn report(facts: &Facts, checks: Vec<CheckResult>) -> Report {
         tool: Tool { name: "wasmdoctor".into(), version: env!("CARGO_PKG_VERSION").into() },
         started_at: facts.collected_at.clone(),
         duration_ms: facts.collect_ms,
-        target: Target { host_root: facts.host_root.clone(), node: facts.node_name.clone(), cluster },
+        target: Target {
+            host_root: facts.host_root.clone(),
+            node: facts.node_name.clone(),
+            node_unknown: facts.node_name_unknown.clone(),
+            cluster,
+        },
         sources,
         summary: Summary::of(&checks),
         checks,

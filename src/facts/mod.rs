@@ -87,6 +87,9 @@ pub struct Facts {
     pub collect_ms: u64,
     pub host_root: String,
     pub node_name: Option<String>,
+    /// Why the node's name is not known (no `--node`, and `/etc/hostname` could not give it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name_unknown: Option<String>,
     /// Whether the host root is this machine, or a daemon address was given: then a daemon that
     /// does not answer is a failure, not an offline filesystem.
     #[serde(default)]

@@ -16,7 +16,7 @@ pub fn lines(s: &str) -> Cow<'_, str> {
 }
 
 fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && !(keep_newlines && (c == '\n' || c == '\t'));
+    let unsafe_char = |c: char| (c.is_control() && !(keep_newlines && (c == '\n' || c == '\t'))) || is_bidi(c);
     if !s.chars().any(unsafe_char) {
         return Cow::Borrowed(s);
     }
@@ -36,6 +36,12 @@ fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Bidirectional controls: they reorder what the terminal shows ("Trojan Source"), so a name could
+/// read as another.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +53,6 @@ mod tests {
         assert_eq!(line("a\nb\rc\u{7}"), "a\\x0ab\\x0dc\\x07");
         assert_eq!(line("csi \u{9b}2J"), "csi \\x9b2J");
         assert_eq!(lines("diff\n+\tx\u{1b}]0;title\u{7}"), "diff\n+\tx\\x1b]0;title\\x07");
+        assert_eq!(line("wasm\u{202e}nurc"), "wasm\\u{202e}nurc");
     }
 }

@@ -98,6 +98,9 @@ pub struct Tool {
 pub struct Target {
     pub host_root: String,
     pub node: Option<String>,
+    /// Why the node's name is not known, when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_unknown: Option<String>,
     pub cluster: Option<ClusterTarget>,
 }
 

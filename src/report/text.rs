@@ -69,12 +69,16 @@ fn bold(s: &str, style: Style) -> String {
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    let node = report.target.node.as_deref().unwrap_or("unknown node");
+    let node = match (&report.target.node, &report.target.node_unknown) {
+        (Some(n), _) => line(n).into_owned(),
+        (None, Some(why)) => format!("unknown ({}; give --node or $NODE_NAME)", line(why)),
+        (None, None) => "unknown".to_string(),
+    };
     let _ = writeln!(
         out,
         "wasmdoctor {} · node {} · host root {}",
         report.tool.version,
-        line(node),
+        node,
         line(&report.target.host_root)
     );
     if let Some(c) = report.target.cluster.as_ref().filter(|c| c.insecure_skip_tls_verify) {

@@ -37,8 +37,12 @@ pub fn classify(head: &[u8], size: u64) -> BinaryKind {
         (header, ..) if size < header => Some(format!("{size} bytes, shorter than its {header}-byte ELF header")),
         (_, Some(phoff), Some(entsize), Some(count)) => {
             let end = phoff.saturating_add(entsize.saturating_mul(count));
+            // The kernel's load_elf_binary refuses entries of any other size (ENOEXEC).
+            let native = if head[4] == 2 { 56 } else { 32 };
             if count == 0 {
                 Some("no program headers, so nothing to load".to_string())
+            } else if entsize != native {
+                Some(format!("program header entries of {entsize} bytes, not {native} (a corrupt header)"))
             } else if end > size {
                 Some(format!("{size} bytes, but its program headers end at byte {end} (truncated)"))
             } else {
@@ -116,6 +120,15 @@ mod tests {
             }
         );
         assert!(matches!(classify(&head[..40], 40), BinaryKind::BrokenElf { .. }));
+        let mut odd = head.clone();
+        odd[54] = 0;
+        assert_eq!(
+            classify(&odd, 4096),
+            BinaryKind::BrokenElf {
+                machine: "x86_64".into(),
+                reason: "program header entries of 0 bytes, not 56 (a corrupt header)".into()
+            }
+        );
     }
 
     proptest::proptest! {

@@ -84,6 +84,7 @@ pub fn run(
     let mut fixes = FixWorker { opts: opts.clone(), policy: policy.clone(), tx: tx.clone(), wanted: None, shown: None };
     update_header(&mut state, &collection);
     let mut next_tick = Instant::now() + TICK;
+    let mut signalled = false;
     let result = (|| -> anyhow::Result<()> {
         loop {
             state.page = terminal.size().map(|s| s.height.saturating_sub(6) as usize).unwrap_or(10).max(1);
@@ -104,6 +105,15 @@ pub fn run(
                     }
                 }
                 Ok(Msg::Resize) => {}
+                // A fix stops for nothing halfway (its journal would say more than was done): the
+                // signal ends the loop once the fix is done.
+                Ok(Msg::Signal) if matches!(state.fix, Some(state::FixStage::Running { .. })) => {
+                    signalled = true;
+                    update(
+                        &mut state,
+                        Action::FixProgress("signal received: exiting once this fix has finished".into()),
+                    );
+                }
                 Ok(Msg::Signal) => return Ok(()),
                 Ok(Msg::Arrived(g, arrival)) if g == generation => {
                     let kind = collection.arrive(*arrival);
@@ -113,6 +123,9 @@ pub fn run(
                 Ok(Msg::Fix(msg)) => {
                     if let Some(action) = fixes.receive(msg) {
                         update(&mut state, action);
+                    }
+                    if signalled && !matches!(state.fix, Some(state::FixStage::Running { .. })) {
+                        return Ok(());
                     }
                 }
                 // The loop holds a sender itself, so the channel never disconnects.
@@ -249,7 +262,11 @@ impl FixWorker {
 }
 
 fn update_header(state: &mut AppState, c: &Collection) {
-    let node = c.facts.node_name.as_deref().unwrap_or("unknown node");
+    let node = match (&c.facts.node_name, &c.facts.node_name_unknown) {
+        (Some(n), _) => n.clone(),
+        (None, Some(why)) => format!("unknown node ({why})"),
+        (None, None) => "unknown node".to_string(),
+    };
     let context = c
         .facts
         .cluster

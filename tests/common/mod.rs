@@ -41,6 +41,36 @@ pub fn run(args: &[&str]) -> Run {
     }
 }
 
+/// Run `cmd` to its end; a run past `limit` is killed and fails the test (a hang is a failure, never a
+/// stuck CI job).
+pub fn within(mut cmd: Command, limit: std::time::Duration) -> Run {
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run wasmdoctor");
+    // Pipes are drained on threads, so a chatty child never blocks on a full pipe.
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            String::from_utf8_lossy(&v).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no answer within {limit:?}:\n{}", out.join().unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Run { code: status.code().unwrap_or(-1), stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hosts").join(name)
 }

@@ -18,7 +18,12 @@ fn used_by(b: &CrunBinary) -> Vec<String> {
 
 pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
     if let Some(b) = node.crun.iter().find(|b| !b.exists || !b.executable) {
-        let what = if !b.exists { "does not exist on the node" } else { "is not executable" };
+        let what = match &b.problem {
+            // The resolution's own words: "too many levels of symbolic links", not "does not exist".
+            Some(problem) => format!("cannot be resolved ({problem})"),
+            None if !b.exists => "does not exist on the node".to_string(),
+            None => "is not executable".to_string(),
+        };
         return Outcome::fail(format!("`{}` {what}, but {} names it as `BinaryName`", b.path, list(&used_by(b))))
             .evidence("BinaryName", b.path.clone())
             .fix(format!(
@@ -76,6 +81,14 @@ mod tests {
         let o = run(check, n);
         assert_eq!(o.status, Status::Fail);
         assert!(o.message.contains("`/usr/local/bin/crun` does not exist"), "{}", o.message);
+        let mut looped = node(config(CRUN_RUNTIME_V2));
+        looped.crun = vec![crun("/usr/local/bin/crun", CRUN_1_7_2_WASMEDGE, Some("crun"))];
+        looped.crun[0].exists = false;
+        looped.crun[0].problem = Some("`/usr/local/bin/crun`: too many levels of symbolic links".into());
+        let o = run(check, looped);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("cannot be resolved (`/usr/local/bin/crun`: too many levels"), "{}", o.message);
+        assert!(!o.message.contains("does not exist"), "{}", o.message);
         assert_eq!(run(check, node(config(""))).status, Status::Warn);
         assert_eq!(run(check, node(config(SHIM_RUNTIME_V2))).status, Status::Skip);
     }

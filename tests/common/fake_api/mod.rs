@@ -27,6 +27,9 @@ pub enum Fault {
     Status(u16),
     Malformed,
     Delay(Duration),
+    /// A 200 whose body is this many bytes of text, streamed whatever `limitBytes` asked (a server
+    /// that ignores limits, or a flood).
+    Flood(u64),
 }
 
 #[derive(Default)]
@@ -251,6 +254,19 @@ async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io
         let mut words = request_line.split_whitespace();
         let method = words.next().unwrap_or("GET").to_string();
         let target = words.next().unwrap_or("/").to_string();
+        if let Some(total) = flood(&target, &state) {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {total}\r\n\r\n");
+            write.write_all(head.as_bytes()).await?;
+            let chunk = "flooding line that never ends\n".repeat(2048).into_bytes();
+            let mut sent = 0u64;
+            while sent < total {
+                let n = chunk.len().min((total - sent) as usize);
+                // The client hanging up after its cap ends the flood.
+                write.write_all(&chunk[..n]).await?;
+                sent += n as u64;
+            }
+            continue;
+        }
         let (status, content_type, body, delay) = match method.as_str() {
             "PATCH" => respond_patch(&target, &body, &state),
             "DELETE" => respond_delete(&target, &state),
@@ -323,6 +339,18 @@ fn merge(into: &mut Value, from: &Value) {
     }
 }
 
+/// The size of the flood a `Fault::Flood` on this target's path asks for (recorded as a request).
+fn flood(target: &str, state: &Arc<Mutex<State>>) -> Option<u64> {
+    let mut st = state.lock().unwrap();
+    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    let total = st.faults.iter().find_map(|(k, f)| match f {
+        Fault::Flood(n) if path == k.as_str() || (k.ends_with('/') && path.starts_with(k.as_str())) => Some(*n),
+        _ => None,
+    })?;
+    st.requests.push(target.to_string());
+    Some(total)
+}
+
 fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
     let mut st = state.lock().unwrap();
     st.requests.push(target.to_string());
@@ -356,7 +384,7 @@ fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
             return (200, "application/json", b"{\"kind\":\"PodList\",\"items\":[{\"metadata\":".to_vec(), None);
         }
         Some(Fault::Delay(d)) => delay = Some(d),
-        None => {}
+        Some(Fault::Flood(_)) | None => {}
     }
     let json = |v: Value| (200, "application/json", v.to_string().into_bytes(), delay);
     match path {
