@@ -159,3 +159,40 @@ fn readme_lists_the_catalog() {
         "README.md's table of checks is out of date: run `WASMDOCTOR_BLESS=1 cargo test --test catalog`"
     );
 }
+
+/// docs/reliability.md names the test holding each promise: every name it gives exists, as
+/// `<test file> <fn>` (tests/<file>.rs) or `<module path>::<fn>` (a unit test under src/).
+#[test]
+fn reliability_doc_names_real_tests() {
+    let doc = std::fs::read_to_string(root().join("docs/reliability.md")).unwrap();
+    let mut src = String::new();
+    let mut stack = vec![root().join("src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "rs") {
+                src += &std::fs::read_to_string(e.path()).unwrap();
+            }
+        }
+    }
+    let mut named = 0;
+    for span in doc.split('`').skip(1).step_by(2) {
+        let words: Vec<&str> = span.split_whitespace().collect();
+        let defines = |text: &str, f: &str| text.contains(&format!("fn {f}(")) || text.contains(&format!("fn {f}<"));
+        match words.as_slice() {
+            [file, test] if root().join(format!("tests/{file}.rs")).exists() => {
+                let text = std::fs::read_to_string(root().join(format!("tests/{file}.rs"))).unwrap();
+                assert!(defines(&text, test), "docs/reliability.md: no `fn {test}` in tests/{file}.rs");
+                named += 1;
+            }
+            [path] if path.contains("::tests::") => {
+                let f = path.rsplit("::").next().unwrap();
+                assert!(defines(&src, f), "docs/reliability.md: no unit test `{path}`");
+                named += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(named >= 40, "only {named} tests named");
+}

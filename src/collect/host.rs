@@ -293,6 +293,13 @@ impl HostRoot {
         self.jail()?.rename(from, to, RenameFlags::empty()).map_err(|e| to_io(e, to))
     }
 
+    /// Make a directory's entries durable (after a rename in it): the rename survives a crash.
+    pub fn sync_dir(&self, node_path: &str) -> io::Result<()> {
+        let handle = self.handle(if node_path.is_empty() { "/" } else { node_path })?;
+        let dir = handle.reopen(OpenFlags::O_RDONLY | OpenFlags::O_DIRECTORY).map_err(|e| to_io(e, node_path))?;
+        dir.sync_all()
+    }
+
     pub fn remove_file(&self, node_path: &str) -> io::Result<()> {
         self.jail()?.remove_file(node_path).map_err(|e| to_io(e, node_path))
     }

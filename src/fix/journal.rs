@@ -73,7 +73,8 @@ pub fn write(host: &HostRoot, journal: &[ChangeSet]) -> Result<(), FixError> {
 }
 
 /// Write `bytes` to `node_path` through a temp file in its directory and a rename, with this mode
-/// and owner: a reader sees the old file or the new one, never half of either.
+/// and owner, synced with its directory: a reader sees the old file or the new one, never half of
+/// either, and after a crash too.
 pub fn replace(host: &HostRoot, node_path: &str, bytes: &[u8], mode: u32, owner: Option<(u32, u32)>) -> io::Result<()> {
     let (dir, name) = node_path.rsplit_once('/').unwrap_or(("", node_path));
     let tmp = format!("{dir}/.{name}.wasmdoctor-tmp-{}", std::process::id());
@@ -85,7 +86,10 @@ pub fn replace(host: &HostRoot, node_path: &str, bytes: &[u8], mode: u32, owner:
         if let Some((uid, gid)) = owner {
             rustix::fs::fchown(f.as_fd(), Some(rustix::fs::Uid::from_raw(uid)), Some(rustix::fs::Gid::from_raw(gid)))?;
         }
-        host.rename(&tmp, node_path)
+        host.rename(&tmp, node_path)?;
+        // The journal's rename must be on disk before the config's: a crash between the two then
+        // leaves an entry `undo` can use, never a changed file with no entry.
+        host.sync_dir(dir)
     })();
     if written.is_err() {
         let _ = host.remove_file(&tmp);
@@ -103,14 +107,14 @@ pub fn store(host: &HostRoot, node_path: &str, bytes: &[u8], mode: u32) -> io::R
             Err(io::Error::other(format!("`{node_path}` exists with other content")))
         };
     }
-    if let Some((dir, _)) = node_path.rsplit_once('/') {
-        host.create_dir_all(STATE_DIR, 0o700)?;
-        host.create_dir_all(dir, 0o700)?;
-    }
+    let (dir, _) = node_path.rsplit_once('/').unwrap_or(("", node_path));
+    host.create_dir_all(STATE_DIR, 0o700)?;
+    host.create_dir_all(dir, 0o700)?;
     let mut f = host.create_new(node_path)?;
     f.write_all(bytes)?;
     rustix::fs::fchmod(f.as_fd(), rustix::fs::Mode::from_raw_mode(mode))?;
     f.sync_all()?;
+    host.sync_dir(dir)?;
     Ok(true)
 }
 
