@@ -26,7 +26,7 @@ use anyhow::Context;
 use cli::{CheckArgs, Cli, Command, Format};
 use exit::ExitStatus;
 use facts::Facts;
-use policy::Policy;
+use policy::{Policy, PolicyError};
 
 /// External binaries (`crun --version`, …) get this long at most.
 const EXEC_TIMEOUT: Duration = Duration::from_secs(2);
@@ -108,7 +108,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
 /// The policy file, or the default policy without `--config`.
 fn load_policy(cli: &Cli) -> anyhow::Result<Policy> {
     Ok(match &cli.global.config {
-        Some(path) => Policy::load(path, catalog::is_known_id)?,
+        Some(path) => {
+            let shown = path.display().to_string();
+            let text = collect::local::read_to_string(path).map_err(|e| PolicyError {
+                path: shown.clone(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read the policy file: {e}"),
+            })?;
+            Policy::parse(&shown, &text, catalog::is_known_id)?
+        }
         None => Policy::default(),
     })
 }
@@ -261,7 +270,8 @@ fn ask(question: &str) -> anyhow::Result<bool> {
 
 /// A facts file of this build's schema or an older one (fields are only ever added).
 fn load_facts(path: &std::path::Path) -> anyhow::Result<Facts> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading facts file {}", path.display()))?;
+    let text =
+        collect::local::read_to_string(path).with_context(|| format!("reading facts file {}", path.display()))?;
     let malformed = |e: serde_json::Error| {
         anyhow::anyhow!("{}:{}:{}: not a wasmdoctor facts file: {e}", path.display(), e.line(), e.column())
     };

@@ -2,7 +2,6 @@
 //! settings later features read (restart command, TUI keys). Every key is optional.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
@@ -75,8 +74,13 @@ pub struct Keda {
 }
 
 /// A policy file that cannot be used; the message carries `file:line:col`.
+/// `:line:column` of a position in the file; nothing for an error of the whole file (line 0).
+fn at(line: u32, column: u32) -> String {
+    if line == 0 { String::new() } else { format!(":{line}:{column}") }
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
+#[error("{path}{}: {message}", at(*.line, *.column))]
 pub struct PolicyError {
     pub path: String,
     pub line: u32,
@@ -85,18 +89,6 @@ pub struct PolicyError {
 }
 
 impl Policy {
-    /// Read and check the policy file; `is_check_id` says which suppression IDs are catalog IDs.
-    pub fn load(path: &Path, is_check_id: fn(&str) -> bool) -> Result<Policy, PolicyError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
-            path: shown.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the policy file: {e}"),
-        })?;
-        Self::parse(&shown, &text, is_check_id)
-    }
-
     pub fn parse(path: &str, text: &str, is_check_id: fn(&str) -> bool) -> Result<Policy, PolicyError> {
         let policy: Policy = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));

@@ -266,3 +266,50 @@ fn impossible_dates_newer_facts_and_escaped_reasons() {
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stderr.contains("schema_version 99") || r.stderr.contains("schema version 99"), "{}", r.stderr);
 }
+
+/// Files the user names (policy, facts, kubeconfig — by flag or `$KUBECONFIG`) and the kubelet's
+/// config on the node: a FIFO or `/dev/zero` is refused at once, naming what it is, never waited on
+/// or read without end.
+#[test]
+fn files_the_user_names_are_bounded_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    let limit = Duration::from_secs(20);
+
+    let mut cmd = bin();
+    cmd.args(["--config", fifo, "--no-node", "--no-cluster", "--no-docker"]);
+    let r = within(cmd, limit);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!("{fifo}: cannot read the policy file: it is a FIFO, not a regular file")),
+        "{}",
+        r.stderr
+    );
+
+    let mut cmd = bin();
+    cmd.args(["check", "--facts", "/dev/zero"]);
+    let r = within(cmd, limit);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("it is a character device, not a regular file"), "{}", r.stderr);
+
+    for by_env in [false, true] {
+        let mut cmd = bin();
+        cmd.args(["--json", "--no-node", "--no-docker"]);
+        if by_env {
+            cmd.env("KUBECONFIG", fifo);
+        } else {
+            cmd.args(["--kubeconfig", fifo]);
+        }
+        let j = within(cmd, limit).json();
+        let cluster = j["sources"].as_array().unwrap().iter().find(|s| s["name"] == "cluster").unwrap().clone();
+        assert_eq!(cluster["reason"], format!("cannot read kubeconfig {fifo}: it is a FIFO, not a regular file"));
+    }
+
+    let root = node_root();
+    mkfifo(&root.path().join("var/lib/kubelet/config.yaml"));
+    let j = bounded(root.path(), &["--json", "--only", "WD208"], limit).json();
+    let m = check(&j, "WD208")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("cannot read /var/lib/kubelet/config.yaml: it is a FIFO, not a regular file"), "{m}");
+}

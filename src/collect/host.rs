@@ -204,11 +204,7 @@ impl HostRoot {
 
     /// A regular file as UTF-8 text, at most `READ_CAP` bytes.
     pub fn read_to_string(&self, node_path: &str) -> io::Result<String> {
-        let bytes = self.read(node_path, READ_CAP)?;
-        String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text (invalid byte at offset {at})"))
-        })
+        into_text(self.read(node_path, READ_CAP)?)
     }
 
     /// The names in a directory, sorted.
@@ -293,6 +289,11 @@ impl HostRoot {
         self.jail()?.rename(from, to, RenameFlags::empty()).map_err(|e| to_io(e, to))
     }
 
+    /// The target of the symlink at `node_path`, as written (not followed).
+    pub fn read_link(&self, node_path: &str) -> io::Result<PathBuf> {
+        self.jail()?.readlink(node_path).map_err(|e| to_io(e, node_path))
+    }
+
     /// Make a directory's entries durable (after a rename in it): the rename survives a crash.
     pub fn sync_dir(&self, node_path: &str) -> io::Result<()> {
         let handle = self.handle(if node_path.is_empty() { "/" } else { node_path })?;
@@ -313,8 +314,16 @@ impl HostRoot {
     }
 }
 
+/// Bytes read as text: UTF-8, or an error saying where it is not.
+pub fn into_text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text (invalid byte at offset {at})"))
+    })
+}
+
 /// The refusal to read something that is not a regular file, naming what it is.
-fn not_a_file(kind: FileKind) -> io::Error {
+pub fn not_a_file(kind: FileKind) -> io::Error {
     let expected = if kind == FileKind::Dir { "a file" } else { "a regular file" };
     io::Error::new(io::ErrorKind::InvalidInput, format!("it is {}, not {expected}", kind.described()))
 }

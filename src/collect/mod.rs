@@ -9,6 +9,7 @@ pub mod elf;
 pub mod exec;
 pub mod host;
 pub mod ldso;
+pub mod local;
 pub mod node;
 pub mod procfs;
 pub mod socket;

@@ -380,7 +380,7 @@ fn collect_kubelet(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> 
             return from_kubelet_config(host, &path);
         }
     }
-    if host.is_file(KUBELET_CONFIG) {
+    if host.exists(KUBELET_CONFIG) {
         return from_kubelet_config(host, KUBELET_CONFIG);
     }
     match kubelet::from_embedded_runc(config) {

@@ -2,24 +2,24 @@
 //! directory, command line) and the kubelet (its cgroup driver flag or config file).
 
 use super::host::HostRoot;
+
+/// A command line or environment is at most the kernel's ARG_MAX (2 MiB by default) and its
+/// strings; more is not a real process's.
+const ARGS_CAP: u64 = 4 << 20;
 use crate::facts::{Fact, MissingKind, Process};
 
 /// The first process whose argv0 base name is `name` (k3s and RKE2 start containerd as a child
 /// process with argv0 `containerd`, so the embedded case is found the same way).
 pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
-    let proc_dir = host.join("/proc");
-    let entries = match std::fs::read_dir(&proc_dir) {
+    let entries = match host.read_dir("/proc") {
         Ok(e) => e,
-        Err(e) => {
-            return Fact::unavailable(MissingKind::NotFound, format!("cannot list {}: {e}", proc_dir.display()));
-        }
+        Err(e) => return Fact::unavailable(MissingKind::NotFound, format!("cannot list /proc: {e}")),
     };
-    let mut pids: Vec<u32> =
-        entries.filter_map(Result::ok).filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok())).collect();
+    let mut pids: Vec<u32> = entries.iter().filter_map(|n| n.parse().ok()).collect();
     pids.sort_unstable();
     for pid in pids {
         let base = format!("/proc/{pid}");
-        let Ok(raw) = std::fs::read(host.join(&format!("{base}/cmdline"))) else {
+        let Ok(raw) = host.read(&format!("{base}/cmdline"), ARGS_CAP) else {
             continue;
         };
         let cmdline: Vec<String> =
@@ -29,18 +29,18 @@ pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
             continue;
         }
         let link = |what: &str| {
-            std::fs::read_link(host.join(&format!("{base}/{what}")))
+            host.read_link(&format!("{base}/{what}"))
                 .ok()
                 .map(|p| p.to_string_lossy().trim_end_matches(" (deleted)").to_string())
         };
-        let path_env = std::fs::read(host.join(&format!("{base}/environ"))).ok().and_then(|env| {
+        let path_env = host.read(&format!("{base}/environ"), ARGS_CAP).ok().and_then(|env| {
             env.split(|&b| b == 0)
                 .find_map(|kv| kv.strip_prefix(b"PATH="))
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         });
         return Fact::Collected(Process { pid, exe: link("exe"), cwd: link("cwd"), path_env, cmdline });
     }
-    Fact::unavailable(MissingKind::NotFound, format!("no `{name}` process in {}", proc_dir.display()))
+    Fact::unavailable(MissingKind::NotFound, format!("no `{name}` process in /proc"))
 }
 
 /// The value of `--flag=value` or `--flag value` on a command line.

@@ -131,10 +131,28 @@ pub struct Connected {
     pub insecure_tls: bool,
 }
 
+/// The kubeconfig files kube would read: `--kubeconfig`, else each of `$KUBECONFIG`, else
+/// `~/.kube/config`.
+fn kubeconfig_paths(opts: &ClusterOptions) -> Vec<std::path::PathBuf> {
+    if let Some(p) = &opts.kubeconfig {
+        return vec![p.clone()];
+    }
+    match std::env::var_os("KUBECONFIG") {
+        Some(v) if !v.is_empty() => std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect(),
+        _ => std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".kube/config")).into_iter().collect(),
+    }
+}
+
 /// Build the client from `--kubeconfig`/`--context`, `$KUBECONFIG`, `~/.kube/config`, else the
 /// in-cluster config, with connect/read/write timeouts (kube's read timeout defaults to none).
 pub async fn connect(opts: &ClusterOptions) -> Result<Connected, Missing> {
     let unavailable = |kind, reason: String| Missing { kind, reason };
+    // kube reads the kubeconfig files whole, and would wait on a FIFO or read `/dev/zero` forever.
+    for path in kubeconfig_paths(opts) {
+        if let Err(e) = crate::collect::local::check_readable(&path) {
+            return Err(unavailable(MissingKind::Failed, format!("cannot read kubeconfig {}: {e}", path.display())));
+        }
+    }
     let kubeconfig = match &opts.kubeconfig {
         Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| {
             unavailable(MissingKind::NotFound, format!("cannot read kubeconfig {}: {}", p.display(), e))
