@@ -166,6 +166,22 @@ fn wd304_annotates_the_owning_deployment() {
     let d = &st.lists["/apis/apps/v1/deployments"][0];
     assert!(d["spec"]["template"]["metadata"]["annotations"].get("module.wasm.image/variant").is_none(), "{d}");
     assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun");
+    assert!(d["status"]["observedGeneration"].is_i64(), "the controller wrote the status after the apply: {d}");
+    drop(st);
+
+    // Someone changes the spec after the fix (a new generation): undo refuses.
+    assert_eq!(wd_cluster(root.path(), &api, "worker-crun", &["fix", "WD304", "--yes"]).code, 0);
+    api.state.lock().unwrap().edit("Deployment", "hello", |d| {
+        d["spec"]["replicas"] = serde_json::json!(5);
+        d["metadata"]["generation"] = serde_json::json!(d["metadata"]["generation"].as_i64().unwrap() + 1);
+    });
+    let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Deployment shop/hello was changed after wasmdoctor applied it (generation"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A node with two Wasm handlers and no RuntimeClass; the server forbids (403) or conflicts (409)

@@ -12,8 +12,8 @@ use crate::plan::ApiObject;
 /// What an answer about one object may take at most.
 const ANSWER_CAP: usize = 4 << 20;
 
-/// Each object's `resourceVersion` now (`GET`): `Ok(None)` on 404, the error otherwise.
-pub fn versions(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<Option<String>, String>> {
+/// Each object's version now (`GET`): `Ok(None)` on 404, the error otherwise.
+pub fn versions(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<Option<ObjectVersion>, String>> {
     requests(opts, objects, |o| {
         http::Request::builder()
             .method(http::Method::GET)
@@ -23,17 +23,40 @@ pub fn versions(opts: &CollectOptions, objects: &[ApiObject]) -> Vec<Result<Opti
     })
     .into_iter()
     .map(|r| match r {
-        Ok(body) => Ok(Some(resource_version(&body).unwrap_or_default())),
+        Ok(body) => Ok(Some(ObjectVersion::of(&body))),
         Err(e) if e.starts_with("HTTP 404") => Ok(None),
         Err(e) => Err(e),
     })
     .collect()
 }
 
-/// The `metadata.resourceVersion` of an object in a response body.
-pub fn resource_version(body: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    v.pointer("/metadata/resourceVersion")?.as_str().map(String::from)
+/// How an object's changes show: `metadata.generation` (bumped by spec changes only, where the
+/// kind has it: a controller writing `status` is not a change of what wasmdoctor applied), else
+/// `metadata.resourceVersion` (every write).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub resource_version: Option<String>,
+    pub generation: Option<i64>,
+}
+
+impl ObjectVersion {
+    /// The version of the object in a response body.
+    pub fn of(body: &str) -> ObjectVersion {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        ObjectVersion {
+            resource_version: v.pointer("/metadata/resourceVersion").and_then(|r| r.as_str()).map(String::from),
+            generation: v.pointer("/metadata/generation").and_then(serde_json::Value::as_i64),
+        }
+    }
+
+    /// How `now` differs from this (the version recorded after wasmdoctor's apply), if it does.
+    pub fn changed(&self, now: &ObjectVersion) -> Option<String> {
+        match (self.generation, now.generation, &self.resource_version, &now.resource_version) {
+            (Some(then), Some(now), ..) => (then != now).then(|| format!("generation {then}, now {now}")),
+            (_, _, Some(then), Some(now)) => (then != now).then(|| format!("resourceVersion {then}, now {now}")),
+            _ => None,
+        }
+    }
 }
 
 /// Undo of applied objects: one wasmdoctor created is deleted; on one it patched, an apply with
@@ -62,12 +85,9 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> 
         let mut changed = Vec::new();
         for ((a, o), now) in applied.iter().zip(&objects).zip(versions(opts, &objects)) {
             let now = now.map_err(|message| FixError::Revert { message })?;
-            match (now, &a.resource_version) {
-                (Some(now), Some(then)) if &now != then => changed.push(format!(
-                    "{} was changed after wasmdoctor applied it (resourceVersion {then}, now {now})",
-                    o.shown()
-                )),
-                _ => {}
+            let then = ObjectVersion { resource_version: a.resource_version.clone(), generation: a.generation };
+            if let Some(how) = now.and_then(|now| then.changed(&now)) {
+                changed.push(format!("{} was changed after wasmdoctor applied it ({how})", o.shown()));
             }
         }
         if !changed.is_empty() {
@@ -102,15 +122,11 @@ pub fn revert(opts: &CollectOptions, applied: &[AppliedObject], force: bool) -> 
 
 /// Server-side apply of each object (`dry_run`: `dryRun=All`), in order, with field manager
 /// `wasmdoctor` and without `force`: a field another manager owns is a conflict, reported. Each
-/// answer is the object's `resourceVersion` after the apply (when the server said it).
-pub fn server_apply(
-    opts: &CollectOptions,
-    objects: &[ApiObject],
-    dry_run: bool,
-) -> Vec<Result<Option<String>, String>> {
+/// answer is the object's version after the apply.
+pub fn server_apply(opts: &CollectOptions, objects: &[ApiObject], dry_run: bool) -> Vec<Result<ObjectVersion, String>> {
     requests(opts, objects, |o| patch_request(o, dry_run))
         .into_iter()
-        .map(|r| r.map(|body| resource_version(&body)))
+        .map(|r| r.map(|b| ObjectVersion::of(&b)))
         .collect()
 }
 
@@ -189,4 +205,23 @@ fn patch_request(o: &ApiObject, dry_run: bool) -> Result<http::Request<Vec<u8>>,
         .header(http::header::CONTENT_TYPE, "application/apply-patch+yaml")
         .body(body)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_write_is_not_a_change_a_spec_write_is() {
+        let then = ObjectVersion::of(r#"{"metadata": {"resourceVersion": "10", "generation": 2}}"#);
+        let status = ObjectVersion::of(r#"{"metadata": {"resourceVersion": "11", "generation": 2}}"#);
+        let spec = ObjectVersion::of(r#"{"metadata": {"resourceVersion": "12", "generation": 3}}"#);
+        assert_eq!(then.changed(&status), None);
+        assert_eq!(then.changed(&spec).as_deref(), Some("generation 2, now 3"));
+        // A kind without a generation: every write counts.
+        let rc = ObjectVersion::of(r#"{"metadata": {"resourceVersion": "10"}}"#);
+        let edited = ObjectVersion::of(r#"{"metadata": {"resourceVersion": "13"}}"#);
+        assert_eq!(rc.changed(&rc), None);
+        assert_eq!(rc.changed(&edited).as_deref(), Some("resourceVersion 10, now 13"));
+    }
 }

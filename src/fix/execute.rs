@@ -163,6 +163,7 @@ impl<'a> Executor<'a> {
                     name: o.name.clone(),
                     created: !existed,
                     resource_version: None,
+                    generation: None,
                 })
                 .collect(),
         };
@@ -177,7 +178,8 @@ impl<'a> Executor<'a> {
             match r {
                 Ok(version) => {
                     say(format!("applied {} (field manager `wasmdoctor`)", o.shown()));
-                    set.objects[applied].resource_version = version;
+                    set.objects[applied].resource_version = version.resource_version;
+                    set.objects[applied].generation = version.generation;
                     applied += 1;
                 }
                 Err(e) => {

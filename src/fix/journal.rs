@@ -36,10 +36,12 @@ pub struct AppliedObject {
     pub name: String,
     /// It did not exist before.
     pub created: bool,
-    /// The object's `resourceVersion` after wasmdoctor's apply: a different one at `undo` means
-    /// someone changed it since.
+    /// The object's `resourceVersion` and `generation` after wasmdoctor's apply: another one at
+    /// `undo` means someone changed it since (the generation, where the kind has one).
     #[serde(default)]
     pub resource_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

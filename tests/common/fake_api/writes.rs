@@ -55,9 +55,16 @@ pub(super) fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>
             remove_pointer(&mut result, gone);
         }
     }
+    let spec_before = result["spec"].clone();
     merge(&mut result, &applied);
     if !dry_run {
         result["metadata"]["resourceVersion"] = json!(st.next_revision());
+        // Workloads have a generation, bumped by spec changes only (as the real server's strategy does).
+        if matches!(kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job")
+            && (existing.is_none() || result["spec"] != spec_before)
+        {
+            result["metadata"]["generation"] = json!(result["metadata"]["generation"].as_i64().unwrap_or(0) + 1);
+        }
         let list = st.lists.entry(collection_path.to_string()).or_default();
         match existing {
             Some(i) => list[i] = result.clone(),
@@ -66,6 +73,12 @@ pub(super) fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>
         st.owned.insert(path.to_string(), now_owned);
         if kind == "Deployment" {
             roll_out(&mut st, &result);
+            // The controller then writes the Deployment's status: a new resourceVersion, the same
+            // generation.
+            let generation = result["metadata"]["generation"].clone();
+            st.edit("Deployment", name.as_str().unwrap_or(""), |d| {
+                d["status"]["observedGeneration"] = generation;
+            });
         }
         if kind == "ScaledObject" {
             keda_takes_over(&mut st, &result);
