@@ -16,12 +16,12 @@ use crate::facts::{Missing, MissingKind};
 #[derive(Deserialize)]
 struct ExecCredential {
     #[serde(default)]
-    status: Option<Status>,
+    status: Option<CredentialStatus>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Status {
+struct CredentialStatus {
     #[serde(default)]
     token: Option<String>,
     #[serde(default)]
