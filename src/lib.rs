@@ -69,8 +69,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Undo { force }) => {
             let host = collect::host::HostRoot::new(&g.host_root);
             let opts = collect_options(&cli);
-            let _lock = fix::journal::Lock::acquire(&host, fix::session::lock_wait())?;
-            let set = fix::apply::undo(&host, *force, &|objects, force| fix::api::revert(&opts, objects, force))?;
+            let undone = fix::journal::Lock::acquire(&host, fix::session::lock_wait()).and_then(|_lock| {
+                fix::apply::undo(&host, *force, &|objects, force| fix::api::revert(&opts, objects, force))
+            });
+            let set = match undone {
+                Ok(set) => set,
+                // Refused (changed since the fix, another fix holds the lock): exit 1, as a refused fix.
+                Err(
+                    e @ (fix::FixError::ChangedSinceFix { .. }
+                    | fix::FixError::ObjectsChangedSinceFix { .. }
+                    | fix::FixError::Locked { .. }
+                    | fix::FixError::LockUnavailable { .. }),
+                ) => {
+                    eprintln!("wasmdoctor: not undone: {}", report::escape::lines(&e.to_string()));
+                    return Ok(ExitStatus::Findings);
+                }
+                Err(e) => return Err(e.into()),
+            };
             for f in &set.files {
                 let line = match &f.backup {
                     Some(b) => format!("restored `{}` from `{b}` ({} applied at {})\n", f.path, set.check, set.at),

@@ -176,7 +176,7 @@ fn wd304_annotates_the_owning_deployment() {
         d["metadata"]["generation"] = serde_json::json!(d["metadata"]["generation"].as_i64().unwrap() + 1);
     });
     let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
-    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stderr.contains("Deployment shop/hello was changed after wasmdoctor applied it (generation"),
         "{}",
@@ -303,7 +303,7 @@ fn cluster_undo_refuses_an_object_changed_since_the_fix() {
     assert!(edited);
 
     let r = wd_cluster(root.path(), &api, "worker-crun", &["undo"]);
-    assert_ne!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let said = format!("{}{}", r.stdout, r.stderr);
     assert!(said.contains("RuntimeClass crun was changed after wasmdoctor applied it"), "{said}");
     assert!(said.contains("--force"), "{said}");

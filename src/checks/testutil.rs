@@ -11,6 +11,11 @@ use super::{Ctx, Outcome};
 /// A node check's signature.
 pub type NodeCheck = fn(&Ctx, &NodeFacts) -> Outcome;
 
+/// Run `check` on these facts with the default policy.
+pub fn with_ctx<T>(facts: &Facts, check: impl FnOnce(&Ctx) -> T) -> T {
+    check(&Ctx { facts, policy: &Policy::default() })
+}
+
 pub fn facts(node: NodeFacts) -> Facts {
     Facts {
         schema_version: FACTS_SCHEMA_VERSION,

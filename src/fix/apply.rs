@@ -44,18 +44,17 @@ pub fn apply(plan: &Plan, host: &HostRoot, now: SystemTime) -> Result<ChangeSet,
     let mut stored = Vec::new();
     let copies = edits.iter().zip(&owners).try_for_each(|(e, meta)| {
         let mode = meta.map(|(mode, _)| mode).unwrap_or(0o600);
-        if let Some(b) = e.backup()
-            && journal::store(host, &b, e.before.as_bytes(), mode)?
-        {
-            stored.push(b);
+        let copies = e.backup().map(|b| (b, &e.before)).into_iter().chain([(e.written(), &e.after)]);
+        for (path, bytes) in copies {
+            match journal::store(host, &path, bytes.as_bytes(), mode) {
+                Ok(true) => stored.push(path),
+                Ok(false) => {}
+                Err(e) => return Err(FixError::JournalWrite { path, message: e.to_string() }),
+            }
         }
-        let w = e.written();
-        if journal::store(host, &w, e.after.as_bytes(), mode)? {
-            stored.push(w);
-        }
-        Ok::<_, std::io::Error>(())
+        Ok(())
     });
-    let recorded = copies.map_err(|e| FixError::JournalWrite { message: e.to_string() }).and_then(|()| {
+    let recorded = copies.and_then(|()| {
         let mut entries = journal::read(host)?;
         entries.push(set.clone());
         journal::write(host, &entries)
@@ -173,14 +172,17 @@ fn found(host: &HostRoot, c: &Changed) -> Result<Found, FixError> {
         (None, _) if original.is_none() => Found::Original,
         (Some(n), _) if original.as_ref().is_some_and(|o| n == o.as_bytes()) => Found::Original,
         _ => {
-            let now_text = now.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let Some(now) = now else {
+                return Ok(Found::Changed(format!("`{}` no longer exists", c.path)));
+            };
+            let now_text = String::from_utf8_lossy(&now).into_owned();
             let wrote = written.unwrap_or_default();
             let diff = similar::udiff::unified_diff(
                 similar::Algorithm::Myers,
                 &wrote,
                 &now_text,
                 3,
-                Some((&format!("written by wasmdoctor{}", c.path), &format!("now{}", c.path))),
+                Some((&format!("{} (as wasmdoctor wrote it)", c.path), &format!("{} (now)", c.path))),
             );
             Found::Changed(diff)
         }

@@ -68,8 +68,9 @@ pub fn read(host: &HostRoot) -> Result<Vec<ChangeSet>, FixError> {
 
 /// Replace the journal atomically (a temp file beside it, synced, then renamed).
 pub fn write(host: &HostRoot, journal: &[ChangeSet]) -> Result<(), FixError> {
-    let err = |e: io::Error| FixError::JournalWrite { message: e.to_string() };
-    let text = serde_json::to_string_pretty(journal).map_err(|e| FixError::JournalWrite { message: e.to_string() })?;
+    let err = |e: io::Error| FixError::JournalWrite { path: JOURNAL.into(), message: e.to_string() };
+    let text = serde_json::to_string_pretty(journal)
+        .map_err(|e| FixError::JournalWrite { path: JOURNAL.into(), message: e.to_string() })?;
     host.create_dir_all(STATE_DIR, 0o700).map_err(err)?;
     replace(host, JOURNAL, text.as_bytes(), 0o600, None).map_err(err)
 }

@@ -50,9 +50,9 @@ pub enum FixError {
     #[error("the journal {path} is unreadable ({message}); nothing was changed: repair it or move it aside")]
     Journal { path: String, message: String },
     #[error(
-        "the journal cannot be written ({message}); nothing was changed, since `wasmdoctor undo` would not know of it"
+        "the journal cannot be written (`{path}`: {message}); nothing was changed, since `wasmdoctor undo` would not know of it"
     )]
-    JournalWrite { message: String },
+    JournalWrite { path: String, message: String },
     #[error("another fix holds the lock of this host root ({holder}); waited {waited} s, nothing was changed")]
     Locked { holder: String, waited: u64 },
     #[error("cannot take the fix lock of this host root ({message}); nothing was changed")]

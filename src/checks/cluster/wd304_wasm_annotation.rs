@@ -128,7 +128,6 @@ mod tests {
     use super::*;
     use crate::checks::testutil::*;
     use crate::facts::{ContainerdLive, Fact, ImageInfo, MissingKind};
-    use crate::policy::Policy;
     use crate::report::Status;
 
     const CRUN_NO_ANNOTATIONS: &str = r#"version = 2
@@ -163,7 +162,7 @@ mod tests {
             cri: Fact::unavailable(MissingKind::NotFound, "not in this test"),
         });
         let Fact::Collected(c) = &f.cluster else { unreachable!("set above") };
-        let o = check(&Ctx { facts: &f, policy: &Policy::default() }, c);
+        let o = with_ctx(&f, |ctx| check(ctx, c));
         assert_eq!(o.status, Status::Fail);
         assert!(o.message.contains("the image `docker.io/wasmedge/example-wasi:latest` carries the annotation in its manifest, but containerd never passes image annotations to crun"), "{}", o.message);
         assert!(o.message.contains("and runtime `crun` would drop the annotation anyway (WD204)"), "{}", o.message);

@@ -187,7 +187,6 @@ mod tests {
     use super::*;
     use crate::checks::testutil::*;
     use crate::facts::{Condition, Fact, HpaMetric, Kubelet, ObjectRef, PodMetricsInfo, WorkloadInfo};
-    use crate::policy::Policy;
     use crate::report::Status;
 
     const SHIM_CGROUPFS: &str = r#"version = 2
@@ -293,7 +292,7 @@ mod tests {
         }]);
         f.cluster = Fact::Collected(c);
         let Fact::Collected(c) = &f.cluster else { unreachable!("set above") };
-        let o = check(&Ctx { facts: &f, policy: &Policy::default() }, c);
+        let o = with_ctx(&f, |ctx| check(ctx, c));
         assert_eq!(o.status, Status::Warn, "{}", o.message);
         assert!(
             o.message.contains("runtime `wasmedge` does not use the kubelet's `systemd` cgroup driver (WD208)"),

@@ -47,11 +47,10 @@ mod tests {
     use super::*;
     use crate::checks::testutil::*;
     use crate::facts::Facts;
-    use crate::policy::Policy;
     use crate::report::Status;
 
     fn eval(f: &Facts) -> Outcome {
-        check(&Ctx { facts: f, policy: &Policy::default() })
+        with_ctx(f, check)
     }
 
     #[test]

@@ -95,7 +95,6 @@ mod tests {
     use super::*;
     use crate::checks::testutil::*;
     use crate::facts::Facts;
-    use crate::policy::Policy;
     use crate::report::Status;
 
     fn loaded(name: &str, rt: &str, bin: Option<&str>, ann: &[&str]) -> LoadedRuntime {
@@ -113,7 +112,7 @@ mod tests {
         let (Fact::Collected(node), Fact::Collected(live)) = (&f.node, &f.containerd) else {
             panic!("a test with node and containerd facts")
         };
-        check(&Ctx { facts: f, policy: &Policy::default() }, node, live)
+        with_ctx(f, |ctx| check(ctx, node, live))
     }
 
     #[test]

@@ -38,10 +38,9 @@ mod tests {
     use super::*;
     use crate::checks::testutil::*;
     use crate::facts::Facts;
-    use crate::policy::Policy;
 
     fn eval(f: &Facts) -> Outcome {
-        check(&Ctx { facts: f, policy: &Policy::default() })
+        with_ctx(f, check)
     }
 
     #[test]
