@@ -236,6 +236,39 @@ fn broken_shim_cluster_fails_each_cluster_check() {
     assert!(m.contains("(explained by WD202/WD302)"), "{m}");
 }
 
+/// A module that fails to instantiate crash-loops: its error is only in the previous run's log.
+#[test]
+fn a_crash_looping_wasm_pod_is_diagnosed_from_its_previous_log() {
+    let mut s = State::default();
+    s.add(node("worker-shim", &[]));
+    s.add_manifest("k3s-manifests-runtimes.yaml");
+    s.add(crash_looping(pod(PodSpec {
+        name: "net-client",
+        node: "worker-shim",
+        runtime_class: Some("wasmtime"),
+        image: "ghcr.io/example/http-client:v1",
+        ..Default::default()
+    })));
+    s.log("default", "net-client", "app", "");
+    let socket = "    1: unknown import: `wasi_snapshot_preview1::sock_getaddrinfo` has not been defined";
+    s.previous_log("default", "net-client", "app", &format!("Error: failed to run main module `/http_client.wasm`\n\nCaused by:\n    0: failed to instantiate \"/http_client.wasm\"\n{socket}\n"));
+    let api = FakeApi::start(s);
+    let (r, j) = report(&api, "healthy-shim", "worker-shim", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(status(&j, "WD306"), "fail", "{}", check(&j, "WD306"));
+    let evidence = &check(&j, "WD306")["evidence"][0];
+    assert_eq!(evidence["source"], "Pod `default/net-client`, container `app`'s previous log");
+    assert_eq!(evidence["value"], socket.trim());
+    // A waiting container is not judged silent: its current log is not WD305's.
+    assert_eq!(status(&j, "WD305"), "skip", "{}", check(&j, "WD305"));
+    let logs: Vec<String> = api.requests().into_iter().filter(|r| r.contains("/log")).collect();
+    assert_eq!(
+        logs,
+        ["/api/v1/namespaces/default/pods/net-client/log?container=app&limitBytes=4096&tailLines=50&previous=true"],
+        "only the previous run's log, bounded like the others"
+    );
+}
+
 #[test]
 fn crun_route_pod_without_the_annotation() {
     let mut s = healthy_crun_cluster();

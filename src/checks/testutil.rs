@@ -192,8 +192,27 @@ pub fn pod(name: &str, rc: &str, image: &str, owner: Option<&str>) -> PodInfo {
             reason: None,
             message: None,
             restart_count: 0,
+            last_termination: None,
         }],
     }
+}
+
+/// `p` crash-looping: its container waits in `CrashLoopBackOff` after 5 runs that exited 1.
+pub fn crash_looping(mut p: PodInfo) -> PodInfo {
+    for c in &mut p.containers {
+        c.state = "waiting".into();
+        c.reason = Some("CrashLoopBackOff".into());
+        c.message = Some(format!("back-off 2m40s restarting failed container={} pod={}_demo", c.name, p.name));
+        c.started_at = None;
+        c.restart_count = 5;
+        c.last_termination = Some(Termination { exit_code: 1, reason: Some("Error".into()), message: None });
+    }
+    p
+}
+
+/// The previous run's log of `pod`'s container `app`.
+pub fn previous_log(pod: &str, tail: &str) -> ContainerLog {
+    ContainerLog { previous: true, ..log(pod, tail) }
 }
 
 pub fn event(pod: &str, reason: &str, message: &str) -> EventInfo {
@@ -212,6 +231,7 @@ pub fn log(pod: &str, tail: &str) -> ContainerLog {
         namespace: "demo".into(),
         pod: pod.into(),
         container: "app".into(),
+        previous: false,
         bytes: Fact::Collected(tail.len() as u64),
         tail: tail.into(),
     }

@@ -23,7 +23,8 @@ pub struct ClusterFacts {
     pub hpas: Fact<Vec<HpaInfo>>,
     /// metrics.k8s.io; `NotFound` when the API is not served.
     pub pod_metrics: Fact<Vec<PodMetricsInfo>>,
-    /// Logs of Wasm pods' running containers (bounded by `limitBytes`/`tailLines`).
+    /// Logs of Wasm pods' containers: the current run's of running and terminated containers, the
+    /// previous run's of those that restarted (bounded by `limitBytes`/`tailLines`).
     pub logs: Vec<ContainerLog>,
     /// Whether KEDA's `keda.sh/v1alpha1` ScaledObject API is served; `None` when unknown.
     #[serde(default)]
@@ -75,6 +76,17 @@ pub struct ContainerInfo {
     pub reason: Option<String>,
     pub message: Option<String>,
     pub restart_count: i64,
+    /// How its previous run ended (`lastState.terminated`), when it has restarted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_termination: Option<Termination>,
+}
+
+/// A container run's end: `lastState.terminated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Termination {
+    pub exit_code: i64,
+    pub reason: Option<String>,
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +157,9 @@ pub struct ContainerLog {
     pub namespace: String,
     pub pod: String,
     pub container: String,
+    /// The previous run's log (`previous=true`), not the current one's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub previous: bool,
     /// Bytes returned (at most the requested limit); 0 means the container has written nothing.
     pub bytes: Fact<u64>,
     /// The returned tail, for signature matching (at most a few KiB).

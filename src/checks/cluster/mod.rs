@@ -116,6 +116,12 @@ fn pod_logs(c: &ClusterFacts) -> HashMap<(&str, &str), Vec<&ContainerLog>> {
     by_pod
 }
 
+/// Which log a line came from: `container `app`'s previous log` (the run before a restart, where
+/// a crash-looping module's error is) or its current one.
+fn which_log(l: &ContainerLog) -> String {
+    format!("container `{}`'s {} log", l.container, if l.previous { "previous" } else { "current" })
+}
+
 /// Top-level workloads only: a ReplicaSet made by a Deployment (or a Job by a CronJob) is reported
 /// through its owner.
 fn top_level(w: &WorkloadInfo) -> bool {

@@ -25,7 +25,8 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
                 continue;
             }
             let key = (p.namespace.as_str(), p.name.as_str());
-            let Some(log) = logs.get(&key).and_then(|ls| ls.iter().find(|l| l.container == ct.name)) else {
+            let Some(log) = logs.get(&key).and_then(|ls| ls.iter().find(|l| l.container == ct.name && !l.previous))
+            else {
                 continue;
             };
             match &log.bytes {

@@ -1,9 +1,10 @@
 //! WD308 wasm-pod-failures: no Wasm pod is stuck with a known failure signature (from container
-//! messages and events), each mapped to the check that explains it.
+//! messages, events and logs, the previous run's included), each mapped to the check that
+//! explains it.
 
 use std::collections::BTreeMap;
 
-use super::{is_wasm_pod, node_handlers, pod_events, pod_ref, shown};
+use super::{is_wasm_pod, node_handlers, pod_events, pod_logs, pod_ref, shown, which_log};
 use crate::checks::{Ctx, Outcome, gate};
 use crate::facts::{ClusterFacts, Fact, PodInfo};
 use crate::report::{Affected, Evidence};
@@ -24,13 +25,22 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
     if wasm.is_empty() {
         return Outcome::skip("no Wasm pods");
     }
-    let mut found: Vec<(Affected, &'static str, String)> = Vec::new();
+    let logs = pod_logs(c);
+    // (pod, the checks that explain it, the line, where it is)
+    let mut found: Vec<(Affected, &'static str, String, String)> = Vec::new();
     for p in &wasm {
-        let texts = p.containers.iter().filter(|c| c.state != "running").filter_map(|c| c.message.as_deref()).chain(
-            events.get(&(p.namespace.as_str(), p.name.as_str())).into_iter().flatten().map(|e| e.message.as_str()),
-        );
-        if let Some((check, line)) = texts.filter_map(signature).next() {
-            found.push((pod_ref(p), check, line));
+        let key = (p.namespace.as_str(), p.name.as_str());
+        let status = p.containers.iter().flat_map(|c| {
+            let now = c.message.as_deref().filter(|_| c.state != "running");
+            let last = c.last_termination.as_ref().and_then(|t| t.message.as_deref());
+            [now, last].into_iter().flatten().map(|m| (format!("container `{}`'s status", c.name), m))
+        });
+        let from_events =
+            events.get(&key).into_iter().flatten().map(|e| (format!("event {}", e.reason), e.message.as_str()));
+        let from_logs = logs.get(&key).into_iter().flatten().map(|l| (which_log(l), l.tail.as_str()));
+        let mut texts = status.chain(from_events).chain(from_logs);
+        if let Some((place, (check, line))) = texts.find_map(|(place, text)| Some((place, signature(text)?))) {
+            found.push((pod_ref(p), check, line, place));
         }
     }
     if found.is_empty() {
@@ -39,9 +49,9 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             count(wasm.len(), "Wasm pod")
         ));
     }
-    let affected: Vec<Affected> = found.iter().map(|(a, _, _)| a.clone()).collect();
+    let affected: Vec<Affected> = found.iter().map(|(a, ..)| a.clone()).collect();
     let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, check, _) in &found {
+    for (_, check, ..) in &found {
         *by_check.entry(check).or_default() += 1;
     }
     let summary: Vec<String> = by_check.iter().map(|(c, n)| format!("{} → {c}", count(*n, "pod"))).collect();
@@ -56,8 +66,8 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
     ))
     .fix(format!("see `wasmdoctor explain {}` for the first one", found[0].1.split('/').next().unwrap_or("WD202")))
     .affected(affected);
-    for (a, check, line) in found.iter().take(10) {
-        o.evidence.push(Evidence { source: format!("{} ({check})", shown(a)), value: line.clone() });
+    for (a, check, line, place) in found.iter().take(10) {
+        o.evidence.push(Evidence { source: format!("{}, {place} ({check})", shown(a)), value: line.clone() });
     }
     o
 }
@@ -98,5 +108,19 @@ mod tests {
         let o = run_cluster(check, SHIM_RUNTIME_V2, c);
         assert_eq!(o.status, Status::Pass);
         assert!(o.message.ends_with("(container states only; events not read: forbidden: events)"), "{}", o.message);
+    }
+
+    #[test]
+    fn a_crash_loop_is_read_from_the_previous_log() {
+        let rcs = vec![rc("crun", "crun")];
+        let mut c = cluster_facts(vec![crash_looping(pod("job", "crun", "x", None))], vec![], vec![], rcs);
+        // crun's own log line as `kubectl logs` shows it (corpus e16, KWasm/kwasm-operator#27).
+        let crun = r#"{"msg":"exec container process `/wasi_example_main.wasm`: Exec format error","level":"error","time":"2023-09-25T17:42:14.765200Z"}"#;
+        c.logs = vec![previous_log("job", crun)];
+        let o = run_cluster(check, CRUN_RUNTIME_V2, c.clone());
+        assert_eq!(o.status, Status::Fail, "{}", o.message);
+        assert_eq!(o.evidence[0].source, "Pod `demo/job`, container `app`'s previous log (WD103/WD204/WD304)");
+        c.logs = vec![previous_log("job", "Hello from Wasm\n")];
+        assert_eq!(run_cluster(check, CRUN_RUNTIME_V2, c).status, Status::Pass);
     }
 }

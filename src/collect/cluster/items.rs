@@ -151,6 +151,8 @@ struct ContainerStatus {
     restart_count: i64,
     #[serde(default)]
     state: Option<ContainerState>,
+    #[serde(default)]
+    last_state: Option<ContainerState>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +175,8 @@ struct StateDetail {
     reason: Option<String>,
     #[serde(default)]
     message: Option<String>,
+    #[serde(default)]
+    exit_code: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +212,13 @@ impl PodItem {
                     reason: detail.and_then(|d| d.reason.clone()),
                     message: detail.and_then(|d| d.message.clone()),
                     restart_count: st.map(|s| s.restart_count).unwrap_or(0),
+                    last_termination: st.and_then(|s| s.last_state.as_ref()?.terminated.as_ref()).map(|d| {
+                        Termination {
+                            exit_code: d.exit_code.unwrap_or(0),
+                            reason: d.reason.clone(),
+                            message: d.message.clone(),
+                        }
+                    }),
                 }
             })
             .collect();
@@ -483,5 +494,18 @@ mod tests {
         assert!(!serde_json::to_string(&p.containers).unwrap().contains("s3cr3t"), "env values never kept");
         let bare: PodItem = serde_json::from_str(r#"{"metadata":{"name":"x","annotations":null}}"#).unwrap();
         assert!(bare.into_info().wasm_annotations.is_empty());
+    }
+
+    #[test]
+    fn a_crash_looping_container_keeps_its_last_termination() {
+        let json = r#"{"metadata":{"name":"net","namespace":"demo"},"spec":{"containers":[{"name":"app"}]},
+            "status":{"phase":"Running","containerStatuses":[{"name":"app","restartCount":5,
+              "state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 2m40s restarting failed container=app"}},
+              "lastState":{"terminated":{"exitCode":1,"reason":"Error","startedAt":"2026-11-24T09:00:05Z","finishedAt":"2026-11-24T09:00:06Z"}}}]}}"#;
+        let p: PodItem = serde_json::from_str(json).unwrap();
+        let c = &p.into_info().containers[0];
+        assert_eq!((c.state.as_str(), c.reason.as_deref()), ("waiting", Some("CrashLoopBackOff")));
+        let last = c.last_termination.as_ref().expect("lastState.terminated is kept");
+        assert_eq!((last.exit_code, last.reason.as_deref()), (1, Some("Error")));
     }
 }

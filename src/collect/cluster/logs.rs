@@ -1,5 +1,6 @@
-//! The logs of Wasm pods' running containers, bounded (`limitBytes`, `tailLines`) and fetched a few
-//! at a time.
+//! The logs of Wasm pods' containers, bounded (`limitBytes`, `tailLines`) and fetched a few at a
+//! time: the current run's of a running or terminated container, and the previous run's
+//! (`previous=true`) of one that restarted, where a crash-looping module's error is.
 
 use futures::StreamExt;
 use tokio::time::Instant;
@@ -22,24 +23,33 @@ fn looks_wasm(pod: &PodInfo, rcs: &[RuntimeClassInfo]) -> bool {
     looks_wasm_name(rc) || looks_wasm_name(handler)
 }
 
+/// Which of a container's logs hold something: `false` the current run's (it is running or has
+/// ended), `true` the previous run's (it restarted: a crash loop waits between runs).
+fn runs_to_read(c: &ContainerInfo) -> impl Iterator<Item = bool> {
+    let current = matches!(c.state.as_str(), "running" | "terminated");
+    let previous = c.last_termination.is_some() || c.restart_count > 0;
+    [current.then_some(false), previous.then_some(true)].into_iter().flatten()
+}
+
 pub(super) async fn fetch(
     client: &kube::Client,
     pods: &[PodInfo],
     rcs: &[RuntimeClassInfo],
     deadline: Instant,
 ) -> Vec<ContainerLog> {
-    let wanted: Vec<(&PodInfo, &ContainerInfo)> = pods
+    let wanted: Vec<(&PodInfo, &ContainerInfo, bool)> = pods
         .iter()
-        .filter(|p| p.phase.as_deref() == Some("Running") && looks_wasm(p, rcs))
-        .flat_map(|p| p.containers.iter().filter(|c| c.state == "running").map(move |c| (p, c)))
+        .filter(|p| looks_wasm(p, rcs))
+        .flat_map(|p| p.containers.iter().flat_map(move |c| runs_to_read(c).map(move |previous| (p, c, previous))))
         .collect();
     futures::stream::iter(wanted)
-        .map(|(p, c)| async move {
+        .map(|(p, c, previous)| async move {
             let url = format!(
-                "/api/v1/namespaces/{}/pods/{}/log?container={}&limitBytes={LOG_LIMIT_BYTES}&tailLines={LOG_TAIL_LINES}",
+                "/api/v1/namespaces/{}/pods/{}/log?container={}&limitBytes={LOG_LIMIT_BYTES}&tailLines={LOG_TAIL_LINES}{}",
                 p.namespace,
                 p.name,
-                percent_encode(&c.name)
+                percent_encode(&c.name),
+                if previous { "&previous=true" } else { "" }
             );
             // The server is asked for at most `limitBytes`; more than that is not read, whatever it sends.
             let answer = tokio::time::timeout_at(deadline, super::bounded::request(client, get(&url), LOG_LIMIT_BYTES));
@@ -48,7 +58,14 @@ pub(super) async fn fetch(
                 Ok(Err(e)) => (Fact::Unavailable(api_error(&e, "pods/log", "")), String::new()),
                 Err(_) => (Fact::unavailable(MissingKind::Timeout, "the log request did not finish in time"), String::new()),
             };
-            ContainerLog { namespace: p.namespace.clone(), pod: p.name.clone(), container: c.name.clone(), bytes, tail }
+            ContainerLog {
+                namespace: p.namespace.clone(),
+                pod: p.name.clone(),
+                container: c.name.clone(),
+                previous,
+                bytes,
+                tail,
+            }
         })
         .buffer_unordered(LOG_CONCURRENCY)
         .collect()

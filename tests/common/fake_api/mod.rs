@@ -129,6 +129,11 @@ impl State {
         self.logs.insert(format!("{ns}/{pod}/{container}"), text.to_string());
     }
 
+    /// The log of the container's previous run (`previous=true`).
+    pub fn previous_log(&mut self, ns: &str, pod: &str, container: &str, text: &str) {
+        self.logs.insert(format!("{ns}/{pod}/{container}/previous"), text.to_string());
+    }
+
     /// Every RuntimeClass, Deployment, Job, Pod and HPA of the corpus manifests.
     pub fn add_corpus_manifests(&mut self) {
         let dir = super::corpus().join("manifests");

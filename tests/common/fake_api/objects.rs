@@ -100,6 +100,23 @@ pub fn pod(p: PodSpec) -> Value {
     obj
 }
 
+/// `pod` crash-looping as the kubelet reports it: `waiting` in `CrashLoopBackOff` after 5 runs,
+/// the last of which exited 1.
+pub fn crash_looping(mut pod: Value) -> Value {
+    let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let st = &mut pod["status"]["containerStatuses"][0];
+    st["restartCount"] = json!(5);
+    st["ready"] = json!(false);
+    st["started"] = json!(false);
+    st["state"] = json!({"waiting": {"reason": "CrashLoopBackOff",
+        "message": format!("back-off 2m40s restarting failed container=app pod={name}_default(0b6c5d7e)")}});
+    st["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
+        "startedAt": "2026-11-24T08:10:02Z", "finishedAt": "2026-11-24T08:10:02Z",
+        "containerID": "containerd://1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988"}});
+    pod["status"]["phase"] = json!("Running");
+    pod
+}
+
 pub fn deployment(
     ns: &str,
     name: &str,

@@ -109,8 +109,16 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if let ["api", "v1", "namespaces", ns, "pods", pod, "log"] = parts.as_slice() {
         let container = params.get("container").cloned().unwrap_or_default();
-        let Some(text) = st.logs.get(&format!("{ns}/{pod}/{container}")).cloned() else {
-            return (404, "application/json", status(404, "NotFound", &format!("pods \"{pod}\" not found")), delay);
+        let previous = params.get("previous").is_some_and(|v| v == "true");
+        let key = format!("{ns}/{pod}/{container}{}", if previous { "/previous" } else { "" });
+        let Some(text) = st.logs.get(&key).cloned() else {
+            // The real server's words when a container never restarted.
+            let (code, reason, msg) = if previous {
+                (400, "BadRequest", format!("previous terminated container \"{container}\" in pod \"{pod}\" not found"))
+            } else {
+                (404, "NotFound", format!("pods \"{pod}\" not found"))
+            };
+            return (code, "application/json", status(code, reason, &msg), delay);
         };
         let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
         if let Some(n) = params.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
