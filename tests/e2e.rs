@@ -101,6 +101,17 @@ fn k3s_template_extending_base_is_clean() {
     assert!(m.contains("edits belong in `/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl`"), "{m}");
 }
 
+/// RKE2/k3s on containerd 2: `config-v3.toml.tmpl` extends the base, which writes `version = 3`.
+#[test]
+fn k3s_v3_template_extending_base_is_version_3() {
+    let j = expect("k3s-v3-template", &[("WD201", "pass"), ("WD202", "pass"), ("WD203", "pass"), ("WD205", "pass")], 0);
+    let m = check(&j, "WD203")["message"].as_str().unwrap();
+    assert!(
+        m.contains("`/var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl` (version 3: the generated `/var/lib/rancher/k3s/agent/etc/containerd/config.toml` is version 3)"),
+        "{m}"
+    );
+}
+
 #[test]
 fn containerd2_version3_file_with_v2_tables() {
     let j = expect("containerd2-v3-with-v2-tables", &[("WD201", "pass"), ("WD202", "fail"), ("WD203", "fail")], 1);

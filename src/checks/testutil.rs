@@ -63,6 +63,7 @@ pub fn config_at(dist: Distribution, path: &str, text: &str, major: Option<u64>)
         generated_header: text.lines().next().filter(|l| l.contains("DO NOT EDIT")).map(String::from),
         template_lines_skipped: vec![],
         renders_detected_runtimes: false,
+        rendered_version: None,
         runtimes: vec![],
     };
     match containerd_config::parse(path, text, false) {

@@ -5,7 +5,7 @@
 
 use super::host::{HostRoot, READ_CAP};
 use crate::facts::{ConfigFile, ContainerdConfig, FileRole, FileState, Process};
-use crate::rules::containerd_config::{config_file, mark_unknown_to_1x, merge_runtimes};
+use crate::rules::containerd_config::{config_file, mark_unknown_to_1x, merge_runtimes, render_version};
 use crate::rules::distribution::{Layout, layout};
 use crate::rules::text::line_col;
 
@@ -25,9 +25,12 @@ pub fn collect(host: &HostRoot, layout: &Layout, containerd_major: Option<u64>) 
     let mut files = Vec::new();
     let mut visited = Visited::default();
     load_with_imports(host, &layout.main_path, FileRole::Main, &mut files, &mut visited);
-    let template = layout.template.as_ref().map(|p| load_file(host, p, FileRole::Template));
+    let mut template = layout.template.as_ref().map(|p| load_file(host, p, FileRole::Template));
+    if let Some(t) = &mut template {
+        render_version(t, files.first(), containerd_major);
+    }
     if containerd_major == Some(1) {
-        for f in &mut files {
+        for f in files.iter_mut().chain(template.iter_mut()) {
             mark_unknown_to_1x(f);
         }
     }
@@ -112,6 +115,7 @@ pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
         generated_header: None,
         template_lines_skipped: Vec::new(),
         renders_detected_runtimes: false,
+        rendered_version: None,
         runtimes: Vec::new(),
     }
 }

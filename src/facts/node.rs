@@ -110,11 +110,24 @@ pub struct ConfigFile {
     pub renders_detected_runtimes: bool,
     /// Runtimes declared in this file, in file order.
     pub runtimes: Vec<Runtime>,
+    /// A template without a `version` line that renders the distribution's base: the version of
+    /// what it renders, and how that is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered_version: Option<RenderedVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedVersion {
+    pub version: i64,
+    /// `the generated config.toml is version 3`, `k3s renders config-v3.toml.tmpl as version 3`, …
+    pub because: String,
 }
 
 impl ConfigFile {
+    /// The schema version containerd reads this file's tables with: its `version` line, else the
+    /// version its base template renders, else 1.
     pub fn effective_version(&self) -> i64 {
-        self.version.unwrap_or(1)
+        self.version.or(self.rendered_version.as_ref().map(|r| r.version)).unwrap_or(1)
     }
 }
 

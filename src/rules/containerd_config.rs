@@ -6,7 +6,7 @@ use toml_edit::{Document, Item, TableLike};
 
 use super::containerd::{PLUGIN_V1_SHORT, PLUGIN_V2, PLUGIN_V3, classify, schema_problem, unknown_to_1x};
 use super::text::line_col;
-use crate::facts::{ConfigFile, FileRole, FileState, Runtime, RuntimeStatus};
+use crate::facts::{ConfigFile, FileRole, FileState, RenderedVersion, Runtime, RuntimeStatus};
 
 /// A successfully read document.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +265,7 @@ pub fn config_file(path: &str, role: FileRole, text: &str) -> ConfigFile {
         template_lines_skipped: Vec::new(),
         renders_detected_runtimes: template && (text.contains("template \"base\"") || text.contains(".ExtraRuntimes")),
         runtimes: Vec::new(),
+        rendered_version: None,
     };
     match parse(path, text, template) {
         Ok(p) => {
@@ -276,6 +277,46 @@ pub fn config_file(path: &str, role: FileRole, text: &str) -> ConfigFile {
         Err(m) => file.state = FileState::Malformed { line: m.line, column: m.column, message: m.message },
     }
     file
+}
+
+/// The version a template without a `version` line renders when it starts from the
+/// distribution's base (`{{ template "base" . }}`), which writes the line: the generated file's
+/// `version` (what it rendered last), else the template's name (k3s and RKE2 render
+/// `config-v3.toml.tmpl` from the v3 base and `config.toml.tmpl` from the v2 one), else containerd's
+/// major version (2.x's base is version 3). Its runtime tables are then judged by that version.
+pub fn render_version(template: &mut ConfigFile, generated: Option<&ConfigFile>, containerd_major: Option<u64>) {
+    if template.version.is_some() || !template.renders_detected_runtimes || template.state != FileState::Parsed {
+        return;
+    }
+    let name = template.path.rsplit('/').next().unwrap_or("");
+    let from_generated = generated.filter(|g| g.state == FileState::Parsed).and_then(|g| {
+        let v = g.version?;
+        Some(RenderedVersion { version: v, because: format!("the generated `{}` is version {v}", g.path) })
+    });
+    let from_name = || {
+        match name {
+            "config-v3.toml.tmpl" => Some(3),
+            "config.toml.tmpl" => Some(2),
+            _ => None,
+        }
+        .map(|v| RenderedVersion { version: v, because: format!("`{name}` is rendered from the version {v} base") })
+    };
+    let from_major = || {
+        let v = if containerd_major? >= 2 { 3 } else { 2 };
+        Some(RenderedVersion {
+            version: v,
+            because: format!("containerd {}.x's base is version {v}", containerd_major?),
+        })
+    };
+    template.rendered_version = from_generated.or_else(from_name).or_else(from_major);
+    if let Some(v) = template.rendered_version.as_ref().map(|r| r.version) {
+        for r in template.runtimes.iter_mut() {
+            r.status = match schema_problem(&r.plugin_id, Some(v)) {
+                Some(reason) => RuntimeStatus::Ignored { reason },
+                None => RuntimeStatus::Active,
+            };
+        }
+    }
 }
 
 /// On containerd 1.x, mark the tables of a plugin it does not have as ignored.
@@ -398,5 +439,44 @@ mod tests {
         let text = "version = 3\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmedge]\n  runtime_type = \"io.containerd.wasmedge.v1\"\n";
         let p = parse("/c.toml", text, false).unwrap();
         assert!(matches!(p.runtimes[0].status, RuntimeStatus::Ignored { .. }));
+    }
+
+    /// k3s's docs example (`config-v3.toml.tmpl` on containerd 2.0): no `version` line of its own.
+    const V3_BASE_TEMPLATE: &str = "{{ template \"base\" . }}\n\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.'spin']\n  runtime_type = \"io.containerd.spin.v2\"\n";
+    const K3S_DIR: &str = "/var/lib/rancher/k3s/agent/etc/containerd";
+
+    #[test]
+    fn a_base_template_has_the_version_it_renders() {
+        let template = |name: &str, text: &str| config_file(&format!("{K3S_DIR}/{name}"), FileRole::Template, text);
+        // The generated file says what the base rendered.
+        let generated = config_file(&format!("{K3S_DIR}/config.toml"), FileRole::Main, "version = 3\n");
+        let mut t = template("config-v3.toml.tmpl", V3_BASE_TEMPLATE);
+        assert_eq!(t.effective_version(), 1, "no version line of its own");
+        render_version(&mut t, Some(&generated), Some(2));
+        assert_eq!(t.effective_version(), 3);
+        assert_eq!(
+            t.rendered_version.as_ref().unwrap().because,
+            format!("the generated `{K3S_DIR}/config.toml` is version 3")
+        );
+        assert_eq!(t.runtimes[0].status, RuntimeStatus::Active);
+        // k3s never started: the name says which base renders it.
+        let mut t = template("config-v3.toml.tmpl", V3_BASE_TEMPLATE);
+        render_version(&mut t, None, None);
+        assert_eq!(t.effective_version(), 3);
+        // v2 tables in a template rendered as version 3 are ignored by containerd 2.x.
+        let v2 = V3_BASE_TEMPLATE.replace("'io.containerd.cri.v1.runtime'", "\"io.containerd.grpc.v1.cri\"");
+        let mut t = template("config-v3.toml.tmpl", &v2);
+        render_version(&mut t, Some(&generated), Some(2));
+        assert!(matches!(t.runtimes[0].status, RuntimeStatus::Ignored { .. }), "{:?}", t.runtimes[0].status);
+        // `config.toml.tmpl` is rendered from the v2 base; a template without base renders no version.
+        let mut t = template("config.toml.tmpl", &v2);
+        render_version(&mut t, None, Some(2));
+        assert_eq!(t.effective_version(), 2);
+        let mut t = template(
+            "config.toml.tmpl",
+            "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.spin]\n  runtime_type = \"io.containerd.spin.v2\"\n",
+        );
+        render_version(&mut t, Some(&generated), Some(2));
+        assert_eq!((t.effective_version(), t.rendered_version), (1, None));
     }
 }

@@ -51,8 +51,13 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
         ))
         .fix(format!("on containerd 1.x use `{PLUGIN_V2}`; on containerd 2.x add `version = 3` to the file"));
     }
-    let versions: Vec<String> =
-        files.iter().map(|f| format!("`{}` (version {})", f.path, f.effective_version())).collect();
+    let versions: Vec<String> = files
+        .iter()
+        .map(|f| match (&f.version, &f.rendered_version) {
+            (None, Some(r)) => format!("`{}` (version {}: {})", f.path, r.version, r.because),
+            _ => format!("`{}` (version {})", f.path, f.effective_version()),
+        })
+        .collect();
     Outcome::pass(format!("every runtime table uses the plugin id its file's version needs: {}", list(&versions)))
 }
 
