@@ -43,6 +43,12 @@ pub struct GlobalArgs {
     /// dockerd's address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
     #[arg(long, global = true, value_name = "URL")]
     pub docker_host: Option<String>,
+    /// Treat the host root as the running machine (default: when it is `/` or its kernel boot_id is ours)
+    #[arg(long, global = true, conflicts_with = "offline")]
+    pub live: bool,
+    /// Treat the host root as an offline copy: a daemon that does not answer is not a failure
+    #[arg(long, global = true)]
+    pub offline: bool,
     /// Leave the node source out (its checks report `skip`)
     #[arg(long, global = true)]
     pub no_node: bool,

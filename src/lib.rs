@@ -172,6 +172,11 @@ fn collect_options(cli: &Cli) -> collect::CollectOptions {
         context: g.context.clone(),
         containerd_address: g.containerd_address.clone(),
         docker_host: g.docker_host.clone(),
+        liveness: match (g.live, g.offline) {
+            (true, _) => collect::Liveness::Live,
+            (_, true) => collect::Liveness::Offline,
+            _ => collect::Liveness::Auto,
+        },
         source_timeout: timeout,
         exec_timeout: EXEC_TIMEOUT.min(timeout),
     }

@@ -328,3 +328,58 @@ fn k3s_detected_crun_lacks_pod_annotations() {
     assert!(fix.contains("config.toml.tmpl"), "edits go to the template: {fix}");
     assert!(check(&j, "WD208")["message"].as_str().unwrap().contains("k3s sets the kubelet's driver"));
 }
+
+/// An address the user names is a claim: when nothing is there, WD206/WD401 fail naming the node
+/// path and where that is under the host root, even on an offline copy.
+#[test]
+fn a_named_socket_that_is_not_there_fails() {
+    let root = fixture("healthy-shim");
+    let (r, j) =
+        report_for("healthy-shim", &["--containerd-address", "/run/k3s/containerd/containerd.sock", "--only", "WD206"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(check(&j, "WD206")["status"], "fail");
+    let under = root.join("run/k3s/containerd/containerd.sock");
+    assert_eq!(
+        check(&j, "WD206")["message"].as_str().unwrap(),
+        format!(
+            "`--containerd-address` names /run/k3s/containerd/containerd.sock, but nothing is there (under host root {}: {})",
+            root.display(),
+            under.display()
+        )
+    );
+    assert_eq!(
+        (j["target"]["live"].as_bool(), j["target"]["live_because"].as_str()),
+        (Some(false), Some("it has no proc/sys/kernel/random/boot_id: an offline copy"))
+    );
+    let r = run(&[
+        "--json",
+        "--no-cluster",
+        "--host-root",
+        root.to_str().unwrap(),
+        "--docker-host",
+        "unix:///run/docker.sock",
+        "--only",
+        "WD401",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let m = check(&r.json(), "WD401")["message"].as_str().unwrap().to_string();
+    assert!(m.starts_with("`--docker-host` names /run/docker.sock, but nothing is there (under host root"), "{m}");
+    // Not named: the default socket's absence on an offline copy is a skip.
+    let (r, j) = report_for("healthy-shim", &["--only", "WD206"]);
+    assert_eq!((r.code, check(&j, "WD206")["status"].as_str()), (0, Some("skip")));
+}
+
+/// `--live` and `--offline` override the boot_id decision and show in the report's target.
+#[test]
+fn live_and_offline_are_given_and_shown() {
+    let (r, j) = report_for("healthy-shim", &["--live", "--only", "WD206"]);
+    assert_eq!(j["target"]["live_because"], "`--live` was given");
+    // Live: a containerd that does not answer on a node where it is installed is a failure.
+    assert_eq!((r.code, check(&j, "WD206")["status"].as_str()), (1, Some("fail")), "{}", r.stdout);
+    let root = fixture("healthy-shim");
+    let text =
+        run(&["--no-cluster", "--no-docker", "--offline", "--only", "WD206", "--host-root", root.to_str().unwrap()]);
+    assert!(text.stdout.lines().next().unwrap().ends_with("(offline: `--offline` was given)"), "{}", text.stdout);
+    let both = run(&["--live", "--offline", "--host-root", root.to_str().unwrap()]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}

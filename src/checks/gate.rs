@@ -18,6 +18,7 @@ pub fn source_missing(source: SourceKind, m: &Missing, live: bool) -> Outcome {
         (SourceKind::Docker, MissingKind::NotRequested | MissingKind::NotFound) => {
             Outcome::skip(format!("Docker is not in use here: {reason}"))
         }
+        (SourceKind::Docker, MissingKind::NamedUnreachable) => Outcome::fail(reason.clone()),
         (SourceKind::Docker, MissingKind::Failed) if !live => Outcome::skip(reason.clone()),
         (SourceKind::Docker, MissingKind::Failed) => Outcome::fail(format!("dockerd does not answer: {reason}")),
         (SourceKind::Docker, _) => Outcome::error(reason.clone()),

@@ -26,6 +26,7 @@ pub fn facts(node: NodeFacts) -> Facts {
         node_name: Some("worker-1".into()),
         node_name_unknown: None,
         live: false,
+        live_because: "a test".into(),
         node: Fact::Collected(node),
         containerd: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
         docker: Fact::unavailable(MissingKind::NotRequested, "not in this test"),

@@ -17,7 +17,6 @@ use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
-use super::socket;
 use crate::facts::{ContainerdLive, CriStatus, Fact, ImageInfo, LoadedRuntime, MissingKind};
 
 /// Namespaces whose images are evidence: Kubernetes' and `ctr`'s default.
@@ -29,9 +28,6 @@ const MAX_MANIFESTS_PER_INDEX: usize = 16;
 /// Collect from the socket at `on_disk` (shown to users as the node path `address`).
 pub async fn collect(on_disk: &Path, address: &str, timeout: Duration) -> Fact<ContainerdLive> {
     let deadline = Instant::now() + timeout;
-    if let Err(m) = socket::probe(on_disk, address, "containerd") {
-        return Fact::Unavailable(m);
-    }
     let channel = match bounded(deadline, address, containerd_client::connect(on_disk)).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return Fact::unavailable(MissingKind::Failed, format!("connect {address}: {e}")),

@@ -14,16 +14,21 @@ use crate::rules::wasm::is_wasm_shim_name;
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Collect from `host_url` (`unix:///…`, a node path under the host root, or `tcp://…`/`http://…`).
-pub async fn collect(host: &HostRoot, host_url: &str, timeout: Duration) -> Fact<DockerFacts> {
+/// dockerd at `host_url`; `named_by` says who named the address, when the user did (then a socket
+/// that is not there fails rather than meaning Docker is not in use).
+pub async fn collect(host: &HostRoot, host_url: &str, named_by: Option<&str>, timeout: Duration) -> Fact<DockerFacts> {
     let secs = timeout.as_secs().max(1);
     let docker = if let Some(path) = host_url.strip_prefix("unix://") {
-        let on_disk = match socket::locate(host, path, "dockerd") {
+        let on_disk = socket::locate(host, path, "dockerd")
+            .and_then(|p| socket::probe(&p, path, "dockerd").map(|()| p))
+            .map_err(|m| match named_by {
+                Some(by) => socket::named(m, by, host, path),
+                None => m,
+            });
+        let on_disk = match on_disk {
             Ok(p) => p,
             Err(m) => return Fact::Unavailable(m),
         };
-        if let Err(m) = socket::probe(&on_disk, path, "dockerd") {
-            return Fact::Unavailable(m);
-        }
         Docker::connect_with_unix(&on_disk.to_string_lossy(), secs, API_DEFAULT_VERSION)
     } else if host_url.starts_with("tcp://") || host_url.starts_with("http://") {
         Docker::connect_with_http(&host_url.replacen("tcp://", "http://", 1), secs, API_DEFAULT_VERSION)
@@ -100,8 +105,16 @@ fn wasm_shims_in(host: &HostRoot, dirs: &[String]) -> Vec<String> {
 }
 
 /// `DOCKER_HOST`, else the default socket.
-pub fn default_host() -> String {
-    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_string())
+/// dockerd's address and who named it: `--docker-host`, else `$DOCKER_HOST`, else the default
+/// socket (named by no one, so its absence means Docker is not in use).
+pub fn host(flag: Option<&str>) -> (String, Option<&'static str>) {
+    if let Some(h) = flag {
+        return (h.to_string(), Some("`--docker-host`"));
+    }
+    match std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()) {
+        Some(h) => (h, Some("`$DOCKER_HOST`")),
+        None => (DEFAULT_HOST.to_string(), None),
+    }
 }
 
 #[cfg(test)]

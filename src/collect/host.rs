@@ -161,6 +161,19 @@ impl HostRoot {
         fd_path(handle.as_fd())
     }
 
+    /// Where a node path that may not exist would be on our filesystem: its parent resolved inside
+    /// the root when it exists, else joined under the root (for messages).
+    pub fn would_be(&self, node_path: &str) -> PathBuf {
+        let path = Path::new(node_path);
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => match self.resolve(&parent.to_string_lossy()) {
+                Ok(dir) => dir.join(name),
+                Err(_) => self.join(node_path),
+            },
+            _ => self.join(node_path),
+        }
+    }
+
     /// A node path joined under the root without resolving it (for messages and for sockets that
     /// may not exist yet).
     pub fn join(&self, node_path: &str) -> PathBuf {

@@ -32,10 +32,45 @@ pub struct CollectOptions {
     pub context: Option<String>,
     /// `--containerd-address`: a node path (under the host root); else auto-detected.
     pub containerd_address: Option<String>,
-    /// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
+    /// `--docker-host` (else `$DOCKER_HOST`, else the default socket).
     pub docker_host: Option<String>,
+    /// `--live`, `--offline`, or decided from the host root.
+    pub liveness: Liveness,
     pub source_timeout: Duration,
     pub exec_timeout: Duration,
+}
+
+/// Whether the host root is the running machine: given, or decided by its kernel's boot_id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    Auto,
+    Live,
+    Offline,
+}
+
+const BOOT_ID: &str = "/proc/sys/kernel/random/boot_id";
+
+/// Whether the host root is the running machine, and why. `/` is; another root is when its
+/// `proc/sys/kernel/random/boot_id` is ours, i.e. it shows the running kernel's procfs (a
+/// DaemonSet's `/host` with the host's `/proc` under it); a copy on disk has none or another.
+fn liveness(host: &host::HostRoot, given: Liveness) -> (bool, String) {
+    match given {
+        Liveness::Live => return (true, "`--live` was given".into()),
+        Liveness::Offline => return (false, "`--offline` was given".into()),
+        Liveness::Auto if host.is_live() => return (true, "the host root is /".into()),
+        Liveness::Auto => {}
+    }
+    let ours = match std::fs::read_to_string(BOOT_ID) {
+        Ok(s) => s.trim().to_string(),
+        Err(e) => return (false, format!("this kernel's boot_id cannot be read ({e}): taken as an offline copy")),
+    };
+    match host.read_to_string(BOOT_ID) {
+        Ok(theirs) if theirs.trim() == ours && !ours.is_empty() => {
+            (true, "its proc/sys/kernel/random/boot_id is this kernel's: the running machine".into())
+        }
+        Ok(_) => (false, "its proc/sys/kernel/random/boot_id is another kernel's: an offline copy".into()),
+        Err(_) => (false, "it has no proc/sys/kernel/random/boot_id: an offline copy".into()),
+    }
 }
 
 /// A source's result, as it arrives.
@@ -62,6 +97,7 @@ impl Collection {
         let started = Instant::now();
         let host = host::HostRoot::new(&opts.host_root);
         let (node_name, node_name_unknown) = node_name(opts, &host);
+        let (live, live_because) = liveness(&host, opts.liveness);
         let timeout = opts.source_timeout;
         // Sources stop themselves a little before the common deadline, so that their own, more precise
         // reason ("accepted the connection but did not answer") arrives rather than the generic one.
@@ -86,7 +122,12 @@ impl Collection {
                 Box::new(move || Arrival::Node(Box::new(Fact::Collected(node::collect(&node_opts))))),
             );
             let address = containerd_socket(&host, opts.containerd_address.as_deref());
-            let located = socket::locate(&host, &address, "containerd");
+            let located = socket::locate(&host, &address, "containerd")
+                .and_then(|p| socket::probe(&p, &address, "containerd").map(|()| p))
+                .map_err(|m| match &opts.containerd_address {
+                    Some(_) => socket::named(m, "`--containerd-address`", &host, &address),
+                    None => m,
+                });
             spawn(
                 SourceKind::Containerd,
                 Box::new(move || {
@@ -101,10 +142,12 @@ impl Collection {
         }
         if opts.docker {
             let host = host.clone();
-            let url = opts.docker_host.clone().unwrap_or_else(docker::default_host);
+            let (url, named_by) = docker::host(opts.docker_host.as_deref());
             spawn(
                 SourceKind::Docker,
-                Box::new(move || Arrival::Docker(block_on(async move { docker::collect(&host, &url, inner).await }))),
+                Box::new(move || {
+                    Arrival::Docker(block_on(async move { docker::collect(&host, &url, named_by, inner).await }))
+                }),
             );
         }
         if opts.cluster {
@@ -126,7 +169,8 @@ impl Collection {
             host_root: opts.host_root.display().to_string(),
             node_name,
             node_name_unknown,
-            live: host.is_live() || opts.containerd_address.is_some(),
+            live,
+            live_because,
             node: placeholder(pending.contains(&SourceKind::Node), "--no-node"),
             containerd: placeholder(pending.contains(&SourceKind::Containerd), "--no-node"),
             docker: placeholder(pending.contains(&SourceKind::Docker), "--no-docker"),
@@ -202,6 +246,7 @@ impl CollectOptions {
             context: None,
             containerd_address: None,
             docker_host: None,
+            liveness: Liveness::Auto,
             source_timeout: Duration::from_secs(10),
             exec_timeout: Duration::from_secs(2),
         }
@@ -303,5 +348,32 @@ mod tests {
         assert!(c.pending.is_empty());
         let f = collect(&opts);
         assert!(matches!(f.node, Fact::Unavailable(m) if m.reason == "`--no-node` was given"));
+    }
+
+    /// A host root whose `proc/sys/kernel/random/boot_id` holds `id` (`None`: it has none).
+    fn root_with_boot_id(id: Option<&str>) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        if let Some(id) = id {
+            let dir = d.path().join("proc/sys/kernel/random");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("boot_id"), format!("{id}\n")).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn a_host_root_is_live_when_its_kernel_is_ours() {
+        let ours = std::fs::read_to_string(BOOT_ID).unwrap();
+        let live = |id: Option<&str>, given| liveness(&host::HostRoot::new(root_with_boot_id(id).path()), given);
+        assert_eq!(liveness(&host::HostRoot::new("/"), Liveness::Auto), (true, "the host root is /".into()));
+        let (yes, why) = live(Some(ours.trim()), Liveness::Auto);
+        assert!(yes, "{why}");
+        assert_eq!(why, "its proc/sys/kernel/random/boot_id is this kernel's: the running machine");
+        let (no, why) = live(Some("5c3f0c39-9a39-4c56-9d0c-0d1f7f5d7c11"), Liveness::Auto);
+        assert!(!no && why.contains("another kernel's"), "{why}");
+        let (no, why) = live(None, Liveness::Auto);
+        assert!(!no && why.contains("has no proc/sys/kernel/random/boot_id"), "{why}");
+        assert_eq!(live(None, Liveness::Live), (true, "`--live` was given".into()));
+        assert_eq!(live(Some(ours.trim()), Liveness::Offline), (false, "`--offline` was given".into()));
     }
 }

@@ -19,6 +19,26 @@ pub fn locate(host: &HostRoot, address: &str, daemon: &str) -> Result<PathBuf, M
     })
 }
 
+/// A daemon address the user named (`by`: `--containerd-address`, `--docker-host`,
+/// `$DOCKER_HOST`) that is not there or refuses connections: a claim that does not hold, so its
+/// checks fail (`NamedUnreachable`), live or not, naming the node path and, under another host root,
+/// where that is on this machine. Other kinds (permission, timeout) stay as they are.
+pub fn named(m: Missing, by: &str, host: &HostRoot, address: &str) -> Missing {
+    if !matches!(m.kind, MissingKind::NotFound | MissingKind::Failed) {
+        return m;
+    }
+    let looked = if host.root() == Path::new("/") {
+        String::new()
+    } else {
+        format!(" (under host root {}: {})", host.root().display(), host.would_be(address).display())
+    };
+    let reason = match m.kind {
+        MissingKind::NotFound => format!("{by} names {address}, but nothing is there{looked}"),
+        _ => format!("{by} names {address}: {}{looked}", m.reason),
+    };
+    Missing { kind: MissingKind::NamedUnreachable, reason }
+}
+
 pub fn probe(on_disk: &Path, address: &str, daemon: &str) -> Result<(), Missing> {
     match UnixStream::connect(on_disk) {
         Ok(_) => Ok(()),
@@ -63,5 +83,35 @@ mod tests {
         let live = d.path().join("live.sock");
         let _l = std::os::unix::net::UnixListener::bind(&live).unwrap();
         assert!(probe(&live, "/run/x.sock", "containerd").is_ok());
+    }
+
+    #[test]
+    fn a_named_address_that_is_not_there_is_a_claim_that_fails() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("run")).unwrap();
+        let host = HostRoot::new(root.path());
+        let m = locate(&host, "/run/containerd.sock", "containerd").unwrap_err();
+        let m = named(m, "`--containerd-address`", &host, "/run/containerd.sock");
+        assert_eq!(m.kind, MissingKind::NamedUnreachable);
+        let real = std::fs::canonicalize(root.path()).unwrap().join("run/containerd.sock");
+        assert_eq!(
+            m.reason,
+            format!(
+                "`--containerd-address` names /run/containerd.sock, but nothing is there (under host root {}: {})",
+                root.path().display(),
+                real.display()
+            )
+        );
+        // On `/` the node path is the path.
+        let m = named(
+            locate(&HostRoot::new("/"), "/run/nope-x.sock", "x").unwrap_err(),
+            "`--docker-host`",
+            &HostRoot::new("/"),
+            "/run/nope-x.sock",
+        );
+        assert_eq!(m.reason, "`--docker-host` names /run/nope-x.sock, but nothing is there");
+        // A timeout is not made a claim.
+        let slow = Missing { kind: MissingKind::Timeout, reason: "slow".into() };
+        assert_eq!(named(slow, "`--docker-host`", &host, "/run/d.sock").kind, MissingKind::Timeout);
     }
 }

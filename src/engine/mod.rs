@@ -125,6 +125,8 @@ pub fn report(facts: &Facts, checks: Vec<CheckResult>) -> Report {
             host_root: facts.host_root.clone(),
             node: facts.node_name.clone(),
             node_unknown: facts.node_name_unknown.clone(),
+            live: facts.live,
+            live_because: facts.live_because.clone(),
             cluster,
         },
         sources,

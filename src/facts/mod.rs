@@ -67,6 +67,9 @@ pub enum MissingKind {
     Malformed,
     /// A binary crashed, exited non-zero or could not start.
     Failed,
+    /// What the user named (`--containerd-address`, `--docker-host`, `$DOCKER_HOST`) is not there or
+    /// refuses connections: a claim about the node that does not hold, so it fails, live or not.
+    NamedUnreachable,
 }
 
 impl MissingKind {
@@ -74,7 +77,11 @@ impl MissingKind {
     pub fn is_error(self) -> bool {
         matches!(
             self,
-            MissingKind::PermissionDenied | MissingKind::Timeout | MissingKind::Malformed | MissingKind::Failed
+            MissingKind::PermissionDenied
+                | MissingKind::Timeout
+                | MissingKind::Malformed
+                | MissingKind::Failed
+                | MissingKind::NamedUnreachable
         )
     }
 }
@@ -90,10 +97,13 @@ pub struct Facts {
     /// Why the node's name is not known (no `--node`, and `/etc/hostname` could not give it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name_unknown: Option<String>,
-    /// Whether the host root is this machine, or a daemon address was given: then a daemon that
-    /// does not answer is a failure, not an offline filesystem.
+    /// Whether the host root is the running machine (its kernel's `boot_id` is ours, or `--live`):
+    /// then a daemon that does not answer is a failure, not an offline filesystem.
     #[serde(default)]
     pub live: bool,
+    /// How `live` was decided: `the host root is /`, `its boot_id is this kernel's`, `--offline`, …
+    #[serde(default)]
+    pub live_because: String,
     pub node: Fact<NodeFacts>,
     /// The running containerd, over its socket.
     #[serde(default = "not_collected")]

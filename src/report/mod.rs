@@ -101,6 +101,12 @@ pub struct Target {
     /// Why the node's name is not known, when it is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_unknown: Option<String>,
+    /// Whether the host root was judged the running machine (a daemon that does not answer then
+    /// fails), and why.
+    #[serde(default)]
+    pub live: bool,
+    #[serde(default)]
+    pub live_because: String,
     pub cluster: Option<ClusterTarget>,
 }
 

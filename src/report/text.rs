@@ -74,12 +74,19 @@ pub fn render(report: &Report, style: Style) -> String {
         (None, Some(why)) => format!("unknown ({}; give --node or $NODE_NAME)", line(why)),
         (None, None) => "unknown".to_string(),
     };
+    let t = &report.target;
+    // Under `/` it goes without saying; elsewhere, whether a silent daemon is a failure turns on it.
+    let liveness = if t.host_root == "/" && !t.live_because.starts_with('`') || t.live_because.is_empty() {
+        String::new()
+    } else {
+        format!(" ({}: {})", if t.live { "live" } else { "offline" }, line(&t.live_because))
+    };
     let _ = writeln!(
         out,
-        "wasmdoctor {} · node {} · host root {}",
+        "wasmdoctor {} · node {} · host root {}{liveness}",
         report.tool.version,
         node,
-        line(&report.target.host_root)
+        line(&t.host_root)
     );
     if let Some(c) = report.target.cluster.as_ref().filter(|c| c.insecure_skip_tls_verify) {
         let _ = writeln!(

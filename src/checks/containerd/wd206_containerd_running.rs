@@ -1,6 +1,7 @@
 //! WD206 containerd-running: containerd runs (procfs) and answers on its socket. It reports on the
 //! containerd source itself, so it runs whether or not that source answered: `fail` when it is not
-//! running on a live node, `skip` when an offline host root has no socket.
+//! running on a live node or the address the user named is not there, `skip` when an offline host
+//! root has no socket.
 
 use crate::checks::{Ctx, Outcome};
 use crate::facts::{Fact, MissingKind};
@@ -23,6 +24,9 @@ pub fn check(ctx: &Ctx) -> Outcome {
             MissingKind::PermissionDenied | MissingKind::Timeout | MissingKind::Malformed => {
                 Outcome::error(m.reason.clone())
             }
+            MissingKind::NamedUnreachable => Outcome::fail(m.reason.clone()).fix(
+                "give the socket containerd listens on (its config's `[grpc] address`; k3s and RKE2: `/run/k3s/containerd/containerd.sock`), or leave `--containerd-address` out to find it",
+            ),
             MissingKind::NotFound | MissingKind::Failed if !facts.live => {
                 Outcome::skip(format!("{} (the host root is not this machine: an offline filesystem)", m.reason))
             }
@@ -79,5 +83,18 @@ mod tests {
             "/run/containerd/containerd.sock accepted the connection but did not answer in time",
         );
         assert_eq!(eval(&f).status, Status::Error);
+    }
+
+    #[test]
+    fn an_address_the_user_named_fails_when_it_is_not_there_live_or_not() {
+        let mut f = facts(node(config("")));
+        let reason = "`--containerd-address` names /run/x.sock, but nothing is there (under host root /srv/copy: /srv/copy/run/x.sock)";
+        f.containerd = Fact::unavailable(MissingKind::NamedUnreachable, reason);
+        for live in [false, true] {
+            f.live = live;
+            let o = eval(&f);
+            assert_eq!((o.status, o.message.as_str()), (Status::Fail, reason));
+            assert!(o.fix.is_some());
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::checks::gate::source_missing;
 use crate::checks::{Ctx, Outcome};
-use crate::facts::{Fact, SourceKind};
+use crate::facts::{Fact, MissingKind, SourceKind};
 use crate::report::Status;
 use crate::rules::versions::parse_version;
 
@@ -13,6 +13,9 @@ pub fn check(ctx: &Ctx) -> Outcome {
         Fact::Collected(d) => d,
         Fact::Unavailable(m) => {
             let o = source_missing(SourceKind::Docker, m, ctx.facts.live);
+            if m.kind == MissingKind::NamedUnreachable {
+                return o.fix("give the socket dockerd listens on (`docker context inspect` shows it)");
+            }
             if o.status == Status::Fail {
                 return o.fix("start dockerd (`systemctl start docker`) and check `journalctl -u docker`");
             }
