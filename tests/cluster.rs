@@ -92,7 +92,7 @@ fn healthy_crun_cluster() -> State {
 fn healthy_crun_cluster_passes_every_cluster_check() {
     let api = FakeApi::start(healthy_crun_cluster());
     let (r, j) = report(&api, "healthy-crun", "worker-crun", &["--context", "other"]);
-    for id in ["WD301", "WD302", "WD303", "WD304", "WD305", "WD306", "WD307", "WD308"] {
+    for id in ["WD301", "WD302", "WD303", "WD304", "WD305", "WD306", "WD307", "WD308", "WD309"] {
         assert_eq!(status(&j, id), "pass", "{id}: {}", check(&j, id));
     }
     assert_eq!(r.code, 0, "{}", r.stdout);
@@ -186,6 +186,22 @@ fn broken_shim_cluster() -> State {
     }));
     s.log("default", "hpa-spinapp-5c8b9d-l9x2v", "app", "generating load\n");
     s.add(pod_metrics("default", "hpa-spinapp-5c8b9d-l9x2v", "0"));
+    // A Wasm image whose index lists only wasi/wasm (the kubelet's events, corpus e20).
+    s.add(pod(PodSpec {
+        name: "wasm-lunatic-764c4f46d4-5b4zt",
+        node: "worker-shim",
+        runtime_class: Some("wasmedge"),
+        image: "ghcr.io/deislabs/containerd-wasm-shims/examples/lunatic-submillisecond:v0.11.0",
+        waiting: Some((
+            "ImagePullBackOff",
+            "Back-off pulling image \"ghcr.io/deislabs/containerd-wasm-shims/examples/lunatic-submillisecond:v0.11.0\"",
+        )),
+        ..Default::default()
+    }));
+    let e20 = std::fs::read_to_string(corpus().join("errors/e20-no-match-for-platform-errimagepull.txt")).unwrap();
+    let pull = e20.lines().find(|l| l.contains("no match for platform")).unwrap();
+    let pull = &pull[pull.find("Failed to pull").unwrap()..];
+    s.add(event("default", "Pod", "wasm-lunatic-764c4f46d4-5b4zt", "Failed", pull));
     s
 }
 
@@ -234,6 +250,10 @@ fn broken_shim_cluster_fails_each_cluster_check() {
         "{m}"
     );
     assert!(m.contains("(explained by WD202/WD302)"), "{m}");
+
+    assert_eq!(status(&j, "WD309"), "fail");
+    let m = message(&j, "WD309");
+    assert!(m.starts_with("Pod `default/wasm-lunatic-764c4f46d4-5b4zt` cannot pull its image: its index has no entry for the node's platform"), "{m}");
 }
 
 /// A module that fails to instantiate crash-loops: its error is only in the previous run's log.
@@ -393,7 +413,7 @@ fn an_unreachable_api_server_skips_the_cluster_checks() {
     let r = run(&["--json", "--no-node", "--no-docker", "--kubeconfig", kc.to_str().unwrap(), "--timeout", "3"]);
     assert!(start.elapsed() < Duration::from_secs(6));
     let j = r.json();
-    for id in ["WD301", "WD302", "WD303", "WD304", "WD305", "WD306", "WD307", "WD308"] {
+    for id in ["WD301", "WD302", "WD303", "WD304", "WD305", "WD306", "WD307", "WD308", "WD309"] {
         assert_eq!(status(&j, id), "skip", "{id}");
         assert!(
             message(&j, id).starts_with(&format!(

@@ -153,4 +153,14 @@ impl Facts {
             SourceKind::Cluster => self.cluster.missing(),
         }
     }
+
+    /// This node's containerd version and where it was read: the running daemon's Version API,
+    /// else its binary's `--version`.
+    pub fn containerd_version(&self) -> Option<(&str, &'static str)> {
+        if let Some(live) = self.containerd.collected() {
+            return Some((live.version.as_str(), "the running containerd's Version API"));
+        }
+        let binary = self.node.collected()?.containerd.binary.as_ref()?;
+        Some((binary.version.collected()?.as_str(), "`containerd --version`"))
+    }
 }

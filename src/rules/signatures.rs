@@ -1,29 +1,71 @@
-//! Failure texts that Wasm pods show (events, container messages, logs), each mapped to the check
-//! that explains it; and the lines that say a module needs socket imports its engine lacks.
+//! Failure texts that Wasm pods show (events, container messages, logs), each mapped to what
+//! explains it (a check, or the workload itself); and the lines that say a module needs socket
+//! imports its engine lacks.
 
-/// A needle, a text that must follow it (or empty), and the checks that explain the failure.
-const SIGNATURES: &[(&str, &str, &str)] = &[
-    ("no runtime for ", "is configured", "WD202/WD302"),
-    ("binary not installed", "", "WD105"),
-    ("Exec format error", "", "WD103/WD204/WD304"),
-    ("exec format error", "", "WD103/WD204/WD304"),
-    ("could not load `libwasmedge.so.0`", "", "WD103/WD104"),
-    ("could not load `lib", "", "WD103"),
-    ("RuntimeClass ", "not found", "WD303"),
-    ("no match for platform in manifest", "", "WD304"),
-    // CRI-O / cri-dockerd wording, never containerd's: the node's CRI is not containerd.
-    ("RuntimeHandler \"", "not supported", "WD206"),
+/// What explains a failure text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The checks that explain it (`WD202/WD302`).
+    Checks(&'static str),
+    /// Not the node's doing: the image, its arguments or the application; what to look at.
+    Workload(&'static str),
+}
+
+use Cause::{Checks, Workload};
+
+/// A needle, a text that must follow it (or empty), and what explains the failure.
+const SIGNATURES: &[(&str, &str, Cause)] = &[
+    ("no runtime for ", "is configured", Checks("WD202/WD302")),
+    ("binary not installed", "", Checks("WD105")),
+    ("Exec format error", "", Checks("WD103/WD204/WD304")),
+    ("exec format error", "", Checks("WD103/WD204/WD304")),
+    ("could not load `libwasmedge.so.0`", "", Checks("WD103/WD104")),
+    ("could not load `lib", "", Checks("WD103")),
+    ("RuntimeClass ", "not found", Checks("WD303")),
+    // CRI pulls match the node's platform only (containerd-wasm-shims#211); Wasm layers need
+    // containerd ≥ 1.6.25/1.7.7 (containerd#9142).
+    ("no match for platform in manifest", "", Checks("WD309")),
+    ("mismatched image rootfs and manifest layers", "", Checks("WD309")),
+    // CRI-O / cri-dockerd wording, never containerd's: the kubelet's runtime is not this containerd.
+    ("RuntimeHandler \"", "not supported", Checks("WD211")),
+    // containerd ≥ 2.1's transfer service does not unpack wasi/wasm layers (rancher-desktop#10524).
+    ("parent snapshot ", "does not exist", Checks("WD210")),
+    // runwasi's libcontainer built without cgroup v1 (runwasi#288).
+    ("v1 cgroup feature is required", "", Checks("WD107")),
+    // libcontainer's systemd cgroup manager cannot reach D-Bus (youki#3278).
+    ("systemd error: dbus error", "", Checks("WD108")),
+    // runwasi: no executor accepts the spec's entrypoint (runwasi#637) or its layers (runwasi#1101).
+    (
+        "can't handle spec",
+        "",
+        Workload(
+            "the shim found no Wasm module it accepts in the spec: check the image (its entrypoint/`command`, `args`, layer media types), not the node",
+        ),
+    ),
+    // Spin application errors (Spin's variables docs; `spin up --component`, spin#2826).
+    (
+        "no provider resolved required variable",
+        "",
+        Workload(
+            "a Spin application error: a required variable has no value (set it through the SpinApp's `variables` or a provider); the node is fine",
+        ),
+    ),
+    (
+        "Specified component \"",
+        "not found in application",
+        Workload("a Spin application error: a component selected to run is not in the application; the node is fine"),
+    ),
 ];
 
-/// The checks that explain a failure text, and the line that shows it (at most 300 characters).
-pub fn signature(text: &str) -> Option<(&'static str, String)> {
-    for (needle, also, check) in SIGNATURES {
+/// What explains a failure text, and the line that shows it (at most 300 characters).
+pub fn signature(text: &str) -> Option<(Cause, String)> {
+    for (needle, also, cause) in SIGNATURES {
         if let Some(at) = text.find(needle)
             && (also.is_empty() || text[at..].contains(also))
         {
             let line = text.lines().find(|l| l.contains(needle)).unwrap_or(text).trim();
             let line: String = line.chars().take(300).collect();
-            return Some((check, line));
+            return Some((*cause, line));
         }
     }
     None
@@ -48,19 +90,24 @@ mod tests {
     fn corpus_error_signatures() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/errors");
         let expect: &[(&str, Option<&str>)] = &[
+            ("e22", Some("WD309")),
+            ("e34", Some("WD210")),
+            ("e38", Some("WD107")),
+            ("e39", Some("WD108")),
+            ("e40", Some("workload")),
             ("e01", Some("WD202/WD302")),
             ("e02", Some("WD202/WD302")),
             ("e03", Some("WD202/WD302")),
             ("e05", Some("WD202/WD302")),
             ("e04", Some("WD202/WD302")),
             ("e06", Some("WD202/WD302")),
-            ("e07", Some("WD206")),
+            ("e07", Some("WD211")),
             ("e09", Some("WD303")),
             ("e11", Some("WD105")),
             ("e16", Some("WD103/WD204/WD304")),
             ("e17", Some("WD103/WD204/WD304")),
             ("e19", Some("WD103/WD204/WD304")),
-            ("e21", Some("WD304")),
+            ("e21", Some("WD309")),
             ("e24", Some("WD103")),
             ("e08", Some("WD303")),
             ("e10", Some("WD105")),
@@ -68,7 +115,7 @@ mod tests {
             ("e14", Some("WD103/WD204/WD304")),
             ("e15", Some("WD103/WD204/WD304")),
             ("e18", Some("WD103/WD204/WD304")),
-            ("e20", Some("WD304")),
+            ("e20", Some("WD309")),
             ("e23", Some("WD103/WD104")),
         ];
         for (prefix, want) in expect {
@@ -83,8 +130,22 @@ mod tests {
                 .filter(|l| !l.starts_with('#'))
                 .collect::<Vec<_>>()
                 .join("\n");
-            assert_eq!(signature(&text).map(|(c, _)| c), *want, "{:?}", file.file_name());
+            let got = signature(&text).map(|(c, _)| match c {
+                Checks(ids) => ids,
+                Workload(_) => "workload",
+            });
+            assert_eq!(got, *want, "{:?}", file.file_name());
         }
+    }
+
+    #[test]
+    fn spin_application_errors_are_the_workloads() {
+        // Spin's own words (its variables docs; `spin up --component`).
+        let var = r#"Handler returned an error: Error::Provider("no provider resolved required variable \"api_key\"")"#;
+        assert!(matches!(signature(var), Some((Workload(w), _)) if w.starts_with("a Spin application error")));
+        let comp = r#"Error: Specified component "hello" not found in application"#;
+        assert!(matches!(signature(comp), Some((Workload(_), _))));
+        assert_eq!(signature("Specified component \"hello\" started"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod wd305_empty_logs;
 pub mod wd306_wasm_socket_errors;
 pub mod wd307_hpa_metric_source;
 pub mod wd308_wasm_pod_failures;
+pub mod wd309_wasm_image_pull;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

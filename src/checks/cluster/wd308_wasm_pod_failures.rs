@@ -8,7 +8,7 @@ use super::{is_wasm_pod, node_handlers, pod_events, pod_logs, pod_ref, shown, wh
 use crate::checks::{Ctx, Outcome, gate};
 use crate::facts::{ClusterFacts, Fact, PodInfo};
 use crate::report::{Affected, Evidence};
-use crate::rules::signatures::signature;
+use crate::rules::signatures::{Cause, signature};
 use crate::rules::text::count;
 
 pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
@@ -26,8 +26,8 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
         return Outcome::skip("no Wasm pods");
     }
     let logs = pod_logs(c);
-    // (pod, the checks that explain it, the line, where it is)
-    let mut found: Vec<(Affected, &'static str, String, String)> = Vec::new();
+    // (pod, what explains it, the line, where it is)
+    let mut found: Vec<(Affected, Cause, String, String)> = Vec::new();
     for p in &wasm {
         let key = (p.namespace.as_str(), p.name.as_str());
         let status = p.containers.iter().flat_map(|c| {
@@ -39,8 +39,8 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             events.get(&key).into_iter().flatten().map(|e| (format!("event {}", e.reason), e.message.as_str()));
         let from_logs = logs.get(&key).into_iter().flatten().map(|l| (which_log(l), l.tail.as_str()));
         let mut texts = status.chain(from_events).chain(from_logs);
-        if let Some((place, (check, line))) = texts.find_map(|(place, text)| Some((place, signature(text)?))) {
-            found.push((pod_ref(p), check, line, place));
+        if let Some((place, (cause, line))) = texts.find_map(|(place, text)| Some((place, signature(text)?))) {
+            found.push((pod_ref(p), cause, line, place));
         }
     }
     if found.is_empty() {
@@ -50,26 +50,41 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
         ));
     }
     let affected: Vec<Affected> = found.iter().map(|(a, ..)| a.clone()).collect();
-    let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, check, ..) in &found {
-        *by_check.entry(check).or_default() += 1;
+    let mut by_cause: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, cause, ..) in &found {
+        *by_cause.entry(label(cause)).or_default() += 1;
     }
-    let summary: Vec<String> = by_check.iter().map(|(c, n)| format!("{} → {c}", count(*n, "pod"))).collect();
+    let summary: Vec<String> = by_cause.iter().map(|(c, n)| format!("{} → {c}", count(*n, "pod"))).collect();
+    let (first, cause, line, _) = &found[0];
+    let explained = match cause {
+        Cause::Checks(ids) => format!("explained by {ids}"),
+        Cause::Workload(why) => format!("not the node: {why}"),
+    };
     let mut o = Outcome::fail(format!(
-        "{} {} stuck with a known failure ({}): {} shows `{}` (explained by {})",
+        "{} {} stuck with a known failure ({}): {} shows `{line}` ({explained})",
         count(found.len(), "Wasm pod"),
         if found.len() == 1 { "is" } else { "are" },
         summary.join(", "),
-        shown(&found[0].0),
-        found[0].2,
-        found[0].1
-    ))
-    .fix(format!("see `wasmdoctor explain {}` for the first one", found[0].1.split('/').next().unwrap_or("WD202")))
-    .affected(affected);
-    for (a, check, line, place) in found.iter().take(10) {
-        o.evidence.push(Evidence { source: format!("{}, {place} ({check})", shown(a)), value: line.clone() });
+        shown(first),
+    ));
+    // The fix points at the first failure the node explains; workload errors are the app owner's.
+    o = match found.iter().find_map(|(_, c, ..)| if let Cause::Checks(ids) = c { Some(*ids) } else { None }) {
+        Some(ids) => o.fix(format!("see `wasmdoctor explain {}`", ids.split('/').next().unwrap_or(ids))),
+        None => o.fix("fix the workload (image, arguments or application configuration) as the message says; no node change helps"),
+    };
+    o = o.affected(affected);
+    for (a, cause, line, place) in found.iter().take(10) {
+        o.evidence.push(Evidence { source: format!("{}, {place} ({})", shown(a), label(cause)), value: line.clone() });
     }
     o
+}
+
+/// How a cause is named in summaries and evidence: its checks, or `the workload`.
+fn label(cause: &Cause) -> &'static str {
+    match cause {
+        Cause::Checks(ids) => ids,
+        Cause::Workload(_) => "the workload",
+    }
 }
 
 #[cfg(test)]
@@ -122,5 +137,27 @@ mod tests {
         assert_eq!(o.evidence[0].source, "Pod `demo/job`, container `app`'s previous log (WD103/WD204/WD304)");
         c.logs = vec![previous_log("job", "Hello from Wasm\n")];
         assert_eq!(run_cluster(check, CRUN_RUNTIME_V2, c).status, Status::Pass);
+    }
+
+    #[test]
+    fn an_application_error_is_said_to_be_the_workloads() {
+        let rcs = vec![rc("wasmtime", "wasmtime")];
+        let mut c = cluster_facts(vec![crash_looping(pod("app", "wasmtime", "x", None))], vec![], vec![], rcs);
+        // runwasi's words when the entrypoint is no Wasm module (corpus e40, runwasi#637).
+        c.events = Fact::Collected(vec![event(
+            "app",
+            "Failed",
+            r#"Error: failed to create containerd task: failed to create shim task: Others("exec process failed with error error in executing process : wasmtime executor can't handle spec"): unknown"#,
+        )]);
+        let wasmtime = SHIM_RUNTIME_V2.replace("wasmedge", "wasmtime");
+        let o = run_cluster(check, &wasmtime, c);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("(1 pod → the workload)"), "{}", o.message);
+        assert!(
+            o.message.contains("(not the node: the shim found no Wasm module it accepts in the spec"),
+            "{}",
+            o.message
+        );
+        assert!(o.fix.as_ref().unwrap().summary.starts_with("fix the workload"), "{:?}", o.fix);
     }
 }

@@ -9,3 +9,4 @@ pub mod wd205_generated_config_edited;
 pub mod wd206_containerd_running;
 pub mod wd207_config_drift;
 pub mod wd208_shim_cgroup_driver;
+pub mod wd209_shim_binaryname_ignored;
