@@ -116,6 +116,7 @@ pub static CHECKS: &[Check] = &[
     check!("WD401", "docker-engine", Health(&[SourceKind::Docker], docker::wd401_docker_engine::check)),
     check!("WD402", "docker-containerd-store", Docker(docker::wd402_docker_containerd_store::check)),
     check!("WD403", "docker-wasm-shim", Docker(docker::wd403_docker_wasm_shim::check)),
+    check!("WD404", "docker-spin-shim", Docker(docker::wd404_docker_spin_shim::check)),
 ];
 
 /// Catalog IDs reserved (DESIGN §3) but not built in this version: `--only`, `--skip` and
@@ -130,7 +131,6 @@ pub const RESERVED: &[(&str, &str)] = &[
     ("WD213", "template-frozen-copy"),
     ("WD310", "runtimeclass-nodes"),
     ("WD311", "cluster-smoke"),
-    ("WD404", "docker-spin-shim"),
 ];
 
 /// The registered check of this ID (any case).

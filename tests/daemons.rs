@@ -439,4 +439,8 @@ fn private_dockerd_version_store_and_shim() {
     assert_eq!(wd403["status"], "pass", "{wd403}\n{}", d.log());
     let shim = d.dir.path().join("bin/containerd-shim-wasmedge-v1");
     assert_eq!(wd403["message"], format!("Wasm shims on dockerd's PATH (from procfs): `{}`", shim.display()));
+    // Only a wasmedge shim on this dockerd's PATH: the Spin shim's Docker 28 hang does not apply.
+    let wd404 = check(&j, "WD404");
+    assert_eq!(wd404["status"], "pass", "{wd404}");
+    assert_eq!(wd404["message"], format!("no Spin shim on dockerd's PATH (Docker Engine `{version}`)"));
 }

@@ -4,3 +4,4 @@
 pub mod wd401_docker_engine;
 pub mod wd402_docker_containerd_store;
 pub mod wd403_docker_wasm_shim;
+pub mod wd404_docker_spin_shim;
