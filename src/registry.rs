@@ -95,6 +95,7 @@ pub static CHECKS: &[Check] = &[
     check!("WD104", "wasmedge-installed", Node(node::wd104_wasmedge_installed::check)),
     check!("WD105", "shim-binaries", Node(node::wd105_shim_binaries::check)),
     check!("WD106", "wasi-socket-support", Node(node::wd106_wasi_socket_support::check)),
+    check!("WD107", "cgroup-v2", Node(node::wd107_cgroup_v2::check)),
     check!("WD201", "containerd-config", Node(containerd::wd201_containerd_config::check)),
     check!("WD202", "wasm-runtime-configured", Node(containerd::wd202_wasm_runtime_configured::check), fix plan::wd202_declare_runtime::plan),
     check!("WD203", "config-schema-mismatch", Node(containerd::wd203_config_schema_mismatch::check), fix plan::wd203_move_ignored::plan),
@@ -122,7 +123,6 @@ pub static CHECKS: &[Check] = &[
 /// Catalog IDs reserved (DESIGN §3) but not built in this version: `--only`, `--skip` and
 /// suppressions accept them; `explain` says they are not implemented yet.
 pub const RESERVED: &[(&str, &str)] = &[
-    ("WD107", "cgroup-v2"),
     ("WD108", "shim-systemd-dbus"),
     ("WD109", "node-smoke"),
     ("WD210", "cri-local-image-pull"),

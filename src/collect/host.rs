@@ -130,6 +130,12 @@ impl HostRoot {
         meta_of(handle.as_fd())
     }
 
+    /// The magic number of the filesystem the node path is on (`statfs`'s `f_type`).
+    pub fn fs_magic(&self, node_path: &str) -> io::Result<i64> {
+        let handle = self.handle(node_path)?;
+        Ok(rustix::fs::fstatfs(handle.as_fd())?.f_type as i64)
+    }
+
     pub fn exists(&self, node_path: &str) -> bool {
         self.meta(node_path).is_ok()
     }

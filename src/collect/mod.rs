@@ -13,6 +13,7 @@ pub mod local;
 pub mod node;
 pub mod procfs;
 pub mod socket;
+pub mod system;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
@@ -116,6 +117,7 @@ impl Collection {
                 host: host.clone(),
                 exec_timeout: opts.exec_timeout,
                 arch: std::env::consts::ARCH.to_string(),
+                live,
             };
             spawn(
                 SourceKind::Node,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::containerd_config;
 use super::exec::Program;
 use super::host::{HostRoot, is_loop};
-use super::{elf, exec, ldso, procfs};
+use super::{elf, exec, ldso, procfs, system};
 use crate::facts::{
     BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact,
     InstalledShim, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution,
@@ -26,6 +26,8 @@ pub struct NodeOptions {
     pub host: HostRoot,
     pub exec_timeout: Duration,
     pub arch: String,
+    /// The host root is the running machine: sockets are connected to and mounts are statfs'd.
+    pub live: bool,
 }
 
 pub fn collect(opts: &NodeOptions) -> NodeFacts {
@@ -82,6 +84,8 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         kubelet,
         installed_shims,
         service_units,
+        cgroup: system::cgroup(host, opts.live),
+        system_bus: system::system_bus(host, opts.live),
     }
 }
 

@@ -116,7 +116,7 @@ pub struct Facts {
     pub cluster: Fact<ClusterFacts>,
 }
 
-fn not_collected<T>() -> Fact<T> {
+pub(crate) fn not_collected<T>() -> Fact<T> {
     Fact::unavailable(MissingKind::NotRequested, "not collected (facts saved by an older wasmdoctor)")
 }
 

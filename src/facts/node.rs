@@ -26,6 +26,52 @@ pub struct NodeFacts {
     /// the unit directories: which service a restart means.
     #[serde(default)]
     pub service_units: Vec<String>,
+    /// The cgroup hierarchy the node runs (runwasi shims' libcontainer may lack v1 support).
+    #[serde(default = "super::not_collected")]
+    pub cgroup: Fact<Cgroup>,
+    /// The D-Bus system bus socket (the shims' systemd cgroup manager talks to systemd over it).
+    #[serde(default = "super::not_collected")]
+    pub system_bus: Fact<SystemBus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cgroup {
+    pub mode: CgroupMode,
+    /// What showed it: `statfs(/sys/fs/cgroup) is cgroup2`, `/sys/fs/cgroup/cgroup.controllers exists`, …
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CgroupMode {
+    /// cgroup v2 only.
+    Unified,
+    /// v1 controllers, with a v2 hierarchy at `/sys/fs/cgroup/unified`.
+    Hybrid,
+    /// v1 only.
+    Legacy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemBus {
+    /// `/run/dbus/system_bus_socket`.
+    pub path: String,
+    pub state: BusState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum BusState {
+    Missing,
+    /// Something other than a socket is at the path.
+    NotASocket,
+    /// A socket file, not connected to (the host root is not the running machine).
+    Present,
+    /// A connection was accepted.
+    Answers,
+    Refuses {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod wd103_crun_wasm_handler;
 pub mod wd104_wasmedge_installed;
 pub mod wd105_shim_binaries;
 pub mod wd106_wasi_socket_support;
+pub mod wd107_cgroup_v2;
 
 use super::Outcome;
 use crate::facts::{ContainerdConfig, CrunBinary, CrunOrigin, CrunVersion, Fact, NodeFacts, Route};
