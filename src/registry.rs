@@ -22,6 +22,8 @@ pub struct Check {
 /// collected, and passes them in.
 pub enum Run {
     Node(fn(&Ctx, &NodeFacts) -> Outcome),
+    /// Reads the running machine (its `/run`, its processes): `skip` on an offline copy.
+    LiveNode(fn(&Ctx, &NodeFacts) -> Outcome),
     NodeAndDaemon(fn(&Ctx, &NodeFacts, &ContainerdLive) -> Outcome),
     /// Also reads this node's runtimes (node, containerd) when they are there.
     Cluster(fn(&Ctx, &ClusterFacts) -> Outcome),
@@ -34,7 +36,7 @@ impl Run {
     /// The sources that must have been collected for the check to decide.
     pub fn needs(&self) -> &'static [SourceKind] {
         match self {
-            Run::Node(_) => &[SourceKind::Node],
+            Run::Node(_) | Run::LiveNode(_) => &[SourceKind::Node],
             Run::NodeAndDaemon(_) => &[SourceKind::Node, SourceKind::Containerd],
             Run::Cluster(_) => &[SourceKind::Cluster],
             Run::Docker(_) => &[SourceKind::Docker],
@@ -61,7 +63,7 @@ impl Check {
     /// Whether it needs a running daemon or the cluster to decide anything (a host root on disk
     /// alone never makes it pass or fail).
     pub fn needs_live(&self) -> bool {
-        self.waits_for().any(|s| s != SourceKind::Node)
+        matches!(self.run, Run::LiveNode(_)) || self.waits_for().any(|s| s != SourceKind::Node)
     }
 }
 
@@ -84,7 +86,7 @@ macro_rules! check {
     };
 }
 
-use Run::{Cluster, Docker, Health, Node, NodeAndDaemon};
+use Run::{Cluster, Docker, Health, LiveNode, Node, NodeAndDaemon};
 
 /// Every implemented check, in display order.
 #[rustfmt::skip]
@@ -96,6 +98,7 @@ pub static CHECKS: &[Check] = &[
     check!("WD105", "shim-binaries", Node(node::wd105_shim_binaries::check)),
     check!("WD106", "wasi-socket-support", Node(node::wd106_wasi_socket_support::check)),
     check!("WD107", "cgroup-v2", Node(node::wd107_cgroup_v2::check)),
+    check!("WD108", "shim-systemd-dbus", LiveNode(node::wd108_shim_systemd_dbus::check)),
     check!("WD201", "containerd-config", Node(containerd::wd201_containerd_config::check)),
     check!("WD202", "wasm-runtime-configured", Node(containerd::wd202_wasm_runtime_configured::check), fix plan::wd202_declare_runtime::plan),
     check!("WD203", "config-schema-mismatch", Node(containerd::wd203_config_schema_mismatch::check), fix plan::wd203_move_ignored::plan),
@@ -123,7 +126,6 @@ pub static CHECKS: &[Check] = &[
 /// Catalog IDs reserved (DESIGN §3) but not built in this version: `--only`, `--skip` and
 /// suppressions accept them; `explain` says they are not implemented yet.
 pub const RESERVED: &[(&str, &str)] = &[
-    ("WD108", "shim-systemd-dbus"),
     ("WD109", "node-smoke"),
     ("WD210", "cri-local-image-pull"),
     ("WD211", "kubelet-runtime-endpoint"),

@@ -104,6 +104,25 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
     }
 }
 
+/// Shim `containerd-shim-<engine>-v1` of runtime `engine`, found in `/usr/local/bin`, version 0.6.0.
+pub fn shim_resolution(engine: &str) -> ShimResolution {
+    let binary = format!("containerd-shim-{engine}-v1");
+    ShimResolution {
+        runtime: engine.into(),
+        runtime_location: "/etc/containerd/config.toml:2".into(),
+        runtime_type: format!("io.containerd.{engine}.v1"),
+        binary: binary.clone(),
+        path_source: PathSource::Standard,
+        searched: vec![format!("/usr/local/bin/{binary}"), format!("/usr/bin/{binary}")],
+        resolved: Some(format!("/usr/local/bin/{binary}")),
+        found_elsewhere: vec![],
+        invalid: None,
+        executable: true,
+        binary_kind: BinaryKind::Elf { machine: "x86_64".into() },
+        version: Some(Fact::Collected("0.6.0".into())),
+    }
+}
+
 /// A node whose runtime `crun` (CRUN_RUNTIME_V2) runs `/usr/local/bin/crun`, which prints `output`.
 pub fn crun_node(output: &str) -> NodeFacts {
     let mut n = node(config(CRUN_RUNTIME_V2));

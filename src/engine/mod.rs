@@ -85,6 +85,16 @@ fn run(run: &Run, ctx: &Ctx) -> Result<Outcome, Outcome> {
     let f = ctx.facts;
     Ok(match run {
         Run::Node(check) => check(ctx, needed(&f.node, SourceKind::Node, f)?),
+        Run::LiveNode(check) => {
+            let node = needed(&f.node, SourceKind::Node, f)?;
+            if !f.live {
+                return Err(Outcome::skip(format!(
+                    "reads the running machine (its /run and processes), and the host root is not it: {}",
+                    f.live_because
+                )));
+            }
+            check(ctx, node)
+        }
         Run::NodeAndDaemon(check) => {
             let node = needed(&f.node, SourceKind::Node, f)?;
             check(ctx, node, needed(&f.containerd, SourceKind::Containerd, f)?)

@@ -98,21 +98,10 @@ mod tests {
     fn shim_node(resolved: Option<&str>, kind: BinaryKind) -> NodeFacts {
         let mut n = node(config(SHIM_RUNTIME_V2));
         n.shims = vec![ShimResolution {
-            runtime: "wasmedge".into(),
-            runtime_location: "/etc/containerd/config.toml:2".into(),
-            runtime_type: "io.containerd.wasmedge.v1".into(),
-            binary: "containerd-shim-wasmedge-v1".into(),
-            path_source: PathSource::Standard,
-            searched: vec![
-                "/usr/local/bin/containerd-shim-wasmedge-v1".into(),
-                "/usr/bin/containerd-shim-wasmedge-v1".into(),
-            ],
             resolved: resolved.map(String::from),
-            found_elsewhere: vec![],
-            invalid: None,
             executable: resolved.is_some(),
             binary_kind: kind,
-            version: Some(Fact::Collected("0.6.0".into())),
+            ..shim_resolution("wasmedge")
         }];
         n
     }
