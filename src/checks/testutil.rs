@@ -65,11 +65,13 @@ pub fn config_at(dist: Distribution, path: &str, text: &str, major: Option<u64>)
         template_lines_skipped: vec![],
         renders_detected_runtimes: false,
         rendered_version: None,
+        local_image_pull: None,
         runtimes: vec![],
     };
     match containerd_config::parse(path, text, false) {
         Ok(p) => {
             file.version = p.version;
+            file.local_image_pull = p.local_image_pull;
             file.runtimes = p.runtimes;
         }
         Err(m) => file.state = FileState::Malformed { line: m.line, column: m.column, message: m.message },

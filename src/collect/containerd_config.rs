@@ -116,6 +116,7 @@ pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
         template_lines_skipped: Vec::new(),
         renders_detected_runtimes: false,
         rendered_version: None,
+        local_image_pull: None,
         runtimes: Vec::new(),
     }
 }

@@ -160,6 +160,16 @@ pub struct ConfigFile {
     /// what it renders, and how that is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendered_version: Option<RenderedVersion>,
+    /// `use_local_image_pull` under `plugins."io.containerd.cri.v1.images"`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_image_pull: Option<Setting>,
+}
+
+/// A boolean key's value and its 1-based line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub value: bool,
+    pub line: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,8 @@ use crate::facts::{Route, Runtime};
 pub const PLUGIN_V1_SHORT: &str = "cri";
 pub const PLUGIN_V2: &str = "io.containerd.grpc.v1.cri";
 pub const PLUGIN_V3: &str = "io.containerd.cri.v1.runtime";
+/// containerd 2.x's CRI image service (its pull settings).
+pub const PLUGIN_IMAGES_V3: &str = "io.containerd.cri.v1.images";
 
 /// The PATH containerd gets from systemd when its own environment cannot be read.
 pub const STANDARD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

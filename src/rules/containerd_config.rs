@@ -4,14 +4,18 @@
 
 use toml_edit::{Document, Item, TableLike};
 
-use super::containerd::{PLUGIN_V1_SHORT, PLUGIN_V2, PLUGIN_V3, classify, schema_problem, unknown_to_1x};
+use super::containerd::{
+    PLUGIN_IMAGES_V3, PLUGIN_V1_SHORT, PLUGIN_V2, PLUGIN_V3, classify, schema_problem, unknown_to_1x,
+};
 use super::text::line_col;
-use crate::facts::{ConfigFile, FileRole, FileState, RenderedVersion, Runtime, RuntimeStatus};
+use crate::facts::{ConfigFile, FileRole, FileState, RenderedVersion, Runtime, RuntimeStatus, Setting};
 
 /// A successfully read document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
     pub version: Option<i64>,
+    /// `use_local_image_pull` under `plugins."io.containerd.cri.v1.images"` (containerd ≥ 2.1).
+    pub local_image_pull: Option<Setting>,
     pub imports: Vec<String>,
     pub runtimes: Vec<Runtime>,
     pub skipped_lines: Vec<u32>,
@@ -181,7 +185,12 @@ fn read_document(path: &str, doc: &Document<String>, skipped_lines: Vec<u32>) ->
         }
     }
     runtimes.sort_by_key(|r| r.line);
-    Parsed { version, imports, runtimes, skipped_lines }
+    let local_image_pull = root
+        .get("plugins")
+        .and_then(Item::as_table_like)
+        .and_then(|p| p.get(PLUGIN_IMAGES_V3)?.as_table_like()?.get("use_local_image_pull"))
+        .and_then(|v| Some(Setting { value: v.as_bool()?, line: v.span().map(|s| lines.line(s.start)).unwrap_or(0) }));
+    Parsed { version, imports, runtimes, skipped_lines, local_image_pull }
 }
 
 /// The offsets where lines start, to turn a byte offset into a line number in O(log n) (a config
@@ -266,10 +275,12 @@ pub fn config_file(path: &str, role: FileRole, text: &str) -> ConfigFile {
         renders_detected_runtimes: template && (text.contains("template \"base\"") || text.contains(".ExtraRuntimes")),
         runtimes: Vec::new(),
         rendered_version: None,
+        local_image_pull: None,
     };
     match parse(path, text, template) {
         Ok(p) => {
             file.version = p.version;
+            file.local_image_pull = p.local_image_pull;
             file.imports = p.imports;
             file.runtimes = p.runtimes;
             file.template_lines_skipped = p.skipped_lines;
