@@ -109,6 +109,7 @@ pub static CHECKS: &[Check] = &[
     check!("WD208", "shim-cgroup-driver", Node(containerd::wd208_shim_cgroup_driver::check), fix plan::wd208_systemd_cgroup::plan),
     check!("WD209", "shim-binaryname-ignored", Node(containerd::wd209_shim_binaryname_ignored::check)),
     check!("WD210", "cri-local-image-pull", Node(containerd::wd210_cri_local_image_pull::check)),
+    check!("WD211", "kubelet-runtime-endpoint", Node(containerd::wd211_kubelet_runtime_endpoint::check)),
     check!("WD301", "runtimeclass-present", Cluster(cluster::wd301_runtimeclass_present::check), fix plan::wd301_runtime_classes::plan),
     check!("WD302", "runtimeclass-handler-unknown", Cluster(cluster::wd302_runtimeclass_handler_unknown::check)),
     check!("WD303", "workload-runtimeclass-missing", Cluster(cluster::wd303_workload_runtimeclass_missing::check), fix plan::wd301_runtime_classes::plan),
@@ -128,7 +129,6 @@ pub static CHECKS: &[Check] = &[
 /// suppressions accept them; `explain` says they are not implemented yet.
 pub const RESERVED: &[(&str, &str)] = &[
     ("WD109", "node-smoke"),
-    ("WD211", "kubelet-runtime-endpoint"),
     ("WD212", "orphaned-shims"),
     ("WD213", "template-frozen-copy"),
     ("WD310", "runtimeclass-nodes"),

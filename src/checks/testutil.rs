@@ -103,6 +103,8 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
         service_units: vec![],
         cgroup: Fact::Collected(Cgroup { mode: CgroupMode::Unified, evidence: "a test".into() }),
         system_bus: Fact::Collected(SystemBus { path: "/run/dbus/system_bus_socket".into(), state: BusState::Answers }),
+        kubelet_endpoint: Fact::unavailable(MissingKind::NotFound, "no kubelet"),
+        containerd_processes: vec![],
     }
 }
 

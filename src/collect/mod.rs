@@ -8,6 +8,7 @@ pub mod docker;
 pub mod elf;
 pub mod exec;
 pub mod host;
+pub mod kubelet;
 pub mod ldso;
 pub mod local;
 pub mod node;

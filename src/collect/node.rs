@@ -7,18 +7,17 @@ use std::time::Duration;
 use super::containerd_config;
 use super::exec::Program;
 use super::host::{HostRoot, is_loop};
-use super::{elf, exec, ldso, procfs, system};
+use super::{elf, exec, kubelet, ldso, procfs, system};
 use crate::facts::{
     BinaryKind, ContainerdConfig, ContainerdHost, CrunBinary, CrunOrigin, CrunVersion, Distribution, Fact,
-    InstalledShim, Kubelet, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution,
-    VersionedBinary, WasmEdge,
+    InstalledShim, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution, VersionedBinary,
+    WasmEdge,
 };
 use crate::rules::containerd::{STANDARD_PATH, shim_binary, shim_search};
 use crate::rules::crun::{self, ENGINE_LIBRARIES};
 use crate::rules::distribution::{
     INSTALLER_DIRS, KNOWN_SHIMS, Layout, UNIT_DIRS, candidate_units, containerd_bin_dirs,
 };
-use crate::rules::kubelet::{self, KUBELET_CONFIG};
 use crate::rules::versions;
 
 #[derive(Debug, Clone)]
@@ -69,7 +68,8 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         let shims = s.spawn(|| collect_shims(opts, &config, process.collected(), &layout));
         (crun.join().unwrap_or_default(), shims.join().unwrap_or_default())
     });
-    let kubelet = collect_kubelet(host, &config);
+    let kubelet = kubelet::cgroup_driver(host, &config);
+    let kubelet_endpoint = kubelet::endpoint(host, &config);
     let installed_shims = installed_shims(host, process.collected(), &layout);
     let service_units = service_units(host, layout.distribution);
 
@@ -82,6 +82,8 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         wasmedge: WasmEdge { cli: wasmedge_cli, library: wasmedge_lib },
         shims,
         kubelet,
+        kubelet_endpoint,
+        containerd_processes: procfs::find_all(host, |argv0| argv0 == "containerd").unwrap_or_default(),
         installed_shims,
         service_units,
         cgroup: system::cgroup(host, opts.live),
@@ -370,39 +372,3 @@ fn join(dir: &str, name: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // kubelet
-
-fn collect_kubelet(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> {
-    let process = procfs::find(host, "kubelet");
-    if let Fact::Collected(p) = &process {
-        if let Some(d) = procfs::flag_value(&p.cmdline, "--cgroup-driver") {
-            return Fact::Collected(Kubelet {
-                cgroup_driver: d,
-                source: format!("`--cgroup-driver` in /proc/{}/cmdline", p.pid),
-            });
-        }
-        if let Some(path) = procfs::flag_value(&p.cmdline, "--config") {
-            return from_kubelet_config(host, &path);
-        }
-    }
-    if host.exists(KUBELET_CONFIG) {
-        return from_kubelet_config(host, KUBELET_CONFIG);
-    }
-    match kubelet::from_embedded_runc(config) {
-        Some(k) => Fact::Collected(k),
-        None => Fact::unavailable(MissingKind::NotFound, format!("no kubelet process and no {KUBELET_CONFIG}")),
-    }
-}
-
-fn from_kubelet_config(host: &HostRoot, path: &str) -> Fact<Kubelet> {
-    match host.read_to_string(path) {
-        Ok(text) => Fact::Collected(kubelet::from_config_file(path, &text)),
-        Err(e) => {
-            let kind = if e.kind() == std::io::ErrorKind::PermissionDenied {
-                MissingKind::PermissionDenied
-            } else {
-                MissingKind::Failed
-            };
-            Fact::unavailable(kind, format!("cannot read {path}: {e}"))
-        }
-    }
-}

@@ -6,17 +6,28 @@ use super::host::HostRoot;
 /// A command line or environment is at most the kernel's ARG_MAX (2 MiB by default) and its
 /// strings; more is not a real process's.
 const ARGS_CAP: u64 = 4 << 20;
-use crate::facts::{Fact, MissingKind, Process};
+use crate::facts::{Fact, Missing, MissingKind, Process};
 
 /// The first process whose argv0 base name is `name` (k3s and RKE2 start containerd as a child
 /// process with argv0 `containerd`, so the embedded case is found the same way).
 pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
-    let entries = match host.read_dir("/proc") {
-        Ok(e) => e,
-        Err(e) => return Fact::unavailable(MissingKind::NotFound, format!("cannot list /proc: {e}")),
-    };
+    match find_all(host, |argv0| argv0 == name) {
+        Ok(found) => match found.into_iter().next() {
+            Some(p) => Fact::Collected(p),
+            None => Fact::unavailable(MissingKind::NotFound, format!("no `{name}` process in /proc")),
+        },
+        Err(m) => Fact::Unavailable(m),
+    }
+}
+
+/// Every process whose `argv[0]` file name satisfies `wanted`, by pid.
+pub fn find_all(host: &HostRoot, wanted: impl Fn(&str) -> bool) -> Result<Vec<Process>, Missing> {
+    let entries = host
+        .read_dir("/proc")
+        .map_err(|e| Missing { kind: MissingKind::NotFound, reason: format!("cannot list /proc: {e}") })?;
     let mut pids: Vec<u32> = entries.iter().filter_map(|n| n.parse().ok()).collect();
     pids.sort_unstable();
+    let mut found = Vec::new();
     for pid in pids {
         let base = format!("/proc/{pid}");
         let Ok(raw) = host.read(&format!("{base}/cmdline"), ARGS_CAP) else {
@@ -25,7 +36,7 @@ pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
         let cmdline: Vec<String> =
             raw.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
         let argv0 = cmdline.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("");
-        if argv0 != name {
+        if !wanted(argv0) {
             continue;
         }
         let link = |what: &str| {
@@ -38,24 +49,9 @@ pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
                 .find_map(|kv| kv.strip_prefix(b"PATH="))
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         });
-        return Fact::Collected(Process { pid, exe: link("exe"), cwd: link("cwd"), path_env, cmdline });
+        found.push(Process { pid, exe: link("exe"), cwd: link("cwd"), path_env, cmdline });
     }
-    Fact::unavailable(MissingKind::NotFound, format!("no `{name}` process in /proc"))
-}
-
-/// The value of `--flag=value` or `--flag value` on a command line.
-pub fn flag_value(cmdline: &[String], flag: &str) -> Option<String> {
-    let eq = format!("{flag}=");
-    let mut it = cmdline.iter();
-    while let Some(a) = it.next() {
-        if let Some(v) = a.strip_prefix(&eq) {
-            return Some(v.to_string());
-        }
-        if a == flag {
-            return it.next().cloned();
-        }
-    }
-    None
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -76,7 +72,10 @@ mod tests {
         assert_eq!(proc.pid, 812);
         assert_eq!(proc.exe.as_deref(), Some("/usr/bin/containerd"));
         assert_eq!(proc.path_env.as_deref(), Some("/usr/local/bin:/usr/bin"));
-        assert_eq!(flag_value(&proc.cmdline, "--config").as_deref(), Some("/etc/containerd/config.toml"));
+        assert_eq!(
+            crate::rules::cmdline::flag_value(&proc.cmdline, "--config").as_deref(),
+            Some("/etc/containerd/config.toml")
+        );
     }
 
     #[test]

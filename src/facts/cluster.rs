@@ -42,6 +42,9 @@ pub struct RuntimeClassInfo {
 pub struct NodeInfo {
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// `status.nodeInfo.containerRuntimeVersion`: `containerd://1.7.24`, `docker://…`, `cri-o://…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_version: Option<String>,
 }
 
 /// An owner or target reference: `Deployment demo/hello`.

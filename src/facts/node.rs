@@ -32,6 +32,21 @@ pub struct NodeFacts {
     /// The D-Bus system bus socket (the shims' systemd cgroup manager talks to systemd over it).
     #[serde(default = "super::not_collected")]
     pub system_bus: Fact<SystemBus>,
+    /// The CRI endpoint the kubelet talks to, and where that is set.
+    #[serde(default = "super::not_collected")]
+    pub kubelet_endpoint: Fact<KubeletEndpoint>,
+    /// Every containerd process (a node may run more than one: a distribution's own and a
+    /// system one).
+    #[serde(default)]
+    pub containerd_processes: Vec<Process>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubeletEndpoint {
+    /// `unix:///run/containerd/containerd.sock`.
+    pub endpoint: String,
+    /// `--container-runtime-endpoint` in /proc/812/cmdline, `/var/lib/kubelet/config.yaml:12`, …
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,16 @@ pub const CONTAINERD_SOCKETS: &[&str] = &[
     "/var/snap/microk8s/common/run/containerd.sock",
 ];
 
+/// The socket a distribution's containerd listens on by default.
+pub fn containerd_socket(distribution: Distribution) -> &'static str {
+    match distribution {
+        Distribution::Containerd => "/run/containerd/containerd.sock",
+        Distribution::K3s | Distribution::Rke2 => "/run/k3s/containerd/containerd.sock",
+        Distribution::Microk8s => "/var/snap/microk8s/common/run/containerd.sock",
+        Distribution::K0s => "/run/k0s/containerd.sock",
+    }
+}
+
 /// Where systemd looks for unit files.
 pub const UNIT_DIRS: &[&str] = &[
     "/etc/systemd/system",

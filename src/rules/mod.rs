@@ -1,6 +1,7 @@
 //! Domain rules: what containerd, crun, the runwasi shims, the distributions and Kubernetes do,
 //! written once. Collectors, checks, fix planners and the policy import them; nothing here does I/O.
 
+pub mod cmdline;
 pub mod containerd;
 pub mod containerd_config;
 pub mod crun;

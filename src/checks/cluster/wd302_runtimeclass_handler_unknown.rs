@@ -105,7 +105,11 @@ mod tests {
         let mut elsewhere = rc("spin", "spin");
         elsewhere.node_selector.insert("spin".into(), "provisioned".into());
         let mut c = with(vec![elsewhere]);
-        c.nodes = crate::facts::Fact::Collected(vec![NodeInfo { name: "worker-1".into(), labels: Default::default() }]);
+        c.nodes = crate::facts::Fact::Collected(vec![NodeInfo {
+            name: "worker-1".into(),
+            labels: Default::default(),
+            runtime_version: None,
+        }]);
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, c).status, Status::Pass, "a selector that excludes this node");
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, with(vec![rc("runc", "runc")])).status, Status::Skip);
     }

@@ -104,11 +104,31 @@ impl RuntimeClassItem {
 pub(super) struct NodeItem {
     #[serde(default)]
     metadata: Meta,
+    #[serde(default)]
+    status: NodeStatus,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NodeStatus {
+    #[serde(default)]
+    node_info: Option<NodeSystemInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeSystemInfo {
+    #[serde(default)]
+    container_runtime_version: Option<String>,
 }
 
 impl NodeItem {
     pub(super) fn into_info(self) -> NodeInfo {
-        NodeInfo { name: self.metadata.name, labels: self.metadata.labels.unwrap_or_default() }
+        NodeInfo {
+            name: self.metadata.name,
+            labels: self.metadata.labels.unwrap_or_default(),
+            runtime_version: self.status.node_info.and_then(|i| i.container_runtime_version),
+        }
     }
 }
 
