@@ -74,19 +74,19 @@ pub fn endpoint(host: &HostRoot, config: &ContainerdConfig) -> Fact<KubeletEndpo
     if let Some(f) = from_file(KUBELET_CONFIG) {
         return f;
     }
-    if config.distribution == Distribution::K3s {
-        if let Fact::Collected(p) = procfs::find(host, "k3s") {
-            if let Some(e) = cmdline::flag_value(&p.cmdline, FLAG) {
-                return Fact::Collected(KubeletEndpoint {
-                    endpoint: e,
-                    source: format!("`{FLAG}` on k3s's command line (/proc/{}/cmdline)", p.pid),
-                });
-            }
+    if config.distribution == Distribution::K3s
+        && let Fact::Collected(p) = procfs::find(host, "k3s")
+    {
+        if let Some(e) = cmdline::flag_value(&p.cmdline, FLAG) {
             return Fact::Collected(KubeletEndpoint {
-                endpoint: "unix:///run/k3s/containerd/containerd.sock".into(),
-                source: format!("k3s's embedded kubelet (pid {}) uses k3s's own containerd", p.pid),
+                endpoint: e,
+                source: format!("`{FLAG}` on k3s's command line (/proc/{}/cmdline)", p.pid),
             });
         }
+        return Fact::Collected(KubeletEndpoint {
+            endpoint: "unix:///run/k3s/containerd/containerd.sock".into(),
+            source: format!("k3s's embedded kubelet (pid {}) uses k3s's own containerd", p.pid),
+        });
     }
     Fact::unavailable(
         MissingKind::NotFound,

@@ -32,7 +32,7 @@ pub fn check(ctx: &Ctx, node: &NodeFacts) -> Outcome {
     // The file that sets it last wins: imports are merged over the main file; an unrendered
     // template is what will be.
     let parsed = |f: &&ConfigFile| f.state == FileState::Parsed;
-    let rendered = c.files.iter().filter(parsed).filter_map(|f| Some((f, f.local_image_pull?))).last();
+    let rendered = c.files.iter().filter(parsed).rev().find_map(|f| Some((f, f.local_image_pull?)));
     let setting: Option<(&ConfigFile, Setting)> =
         rendered.or_else(|| c.template.iter().filter(parsed).find_map(|t| Some((t, t.local_image_pull?))));
     let runtimes = list(&shims);
