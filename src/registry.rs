@@ -110,6 +110,7 @@ pub static CHECKS: &[Check] = &[
     check!("WD209", "shim-binaryname-ignored", Node(containerd::wd209_shim_binaryname_ignored::check)),
     check!("WD210", "cri-local-image-pull", Node(containerd::wd210_cri_local_image_pull::check)),
     check!("WD211", "kubelet-runtime-endpoint", Node(containerd::wd211_kubelet_runtime_endpoint::check)),
+    check!("WD212", "orphaned-shims", NodeAndDaemon(containerd::wd212_orphaned_shims::check)),
     check!("WD301", "runtimeclass-present", Cluster(cluster::wd301_runtimeclass_present::check), fix plan::wd301_runtime_classes::plan),
     check!("WD302", "runtimeclass-handler-unknown", Cluster(cluster::wd302_runtimeclass_handler_unknown::check)),
     check!("WD303", "workload-runtimeclass-missing", Cluster(cluster::wd303_workload_runtimeclass_missing::check), fix plan::wd301_runtime_classes::plan),
@@ -129,7 +130,6 @@ pub static CHECKS: &[Check] = &[
 /// suppressions accept them; `explain` says they are not implemented yet.
 pub const RESERVED: &[(&str, &str)] = &[
     ("WD109", "node-smoke"),
-    ("WD212", "orphaned-shims"),
     ("WD213", "template-frozen-copy"),
     ("WD310", "runtimeclass-nodes"),
     ("WD311", "cluster-smoke"),

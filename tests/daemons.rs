@@ -444,3 +444,42 @@ fn private_dockerd_version_store_and_shim() {
     assert_eq!(wd404["status"], "pass", "{wd404}");
     assert_eq!(wd404["message"], format!("no Spin shim on dockerd's PATH (Docker Engine `{version}`)"));
 }
+
+/// A shim process whose task containerd does not have: the private containerd has no tasks, and a
+/// process that looks like runwasi's wasmtime shim of that containerd runs (bash renamed through
+/// argv[0], with the shim's flags). Host root `/`: the running machine's procfs.
+#[test]
+fn a_shim_without_its_task_is_an_orphan() {
+    use std::os::unix::process::CommandExt;
+    let c = Containerd::start(WASM_RUNTIMES);
+    let sock = c.socket();
+    let wd212 = || {
+        let r = run(&[
+            "--json",
+            "--no-docker",
+            "--no-cluster",
+            "--only",
+            "WD212",
+            "--containerd-address",
+            sock.to_str().unwrap(),
+        ]);
+        check(&r.json(), "WD212").clone()
+    };
+    let before = wd212();
+    assert_eq!(before["status"], "pass", "{before}");
+    let mut shim = Command::new("bash")
+        .arg0("containerd-shim-wasmtime-v1")
+        .args(["-c", "while :; do sleep 1; done", "-namespace", "k8s.io", "-id", "wd212-orphan", "-address"])
+        .arg(&sock)
+        .spawn()
+        .expect("bash");
+    let after = wd212();
+    let _ = shim.kill();
+    let _ = shim.wait();
+    assert_eq!(after["status"], "warn", "{after}");
+    let m = after["message"].as_str().unwrap();
+    assert!(
+        m.contains(&format!("pid {} (`containerd-shim-wasmtime-v1`, task `k8s.io/wd212-orphan`)", shim.id())),
+        "{m}"
+    );
+}

@@ -105,6 +105,7 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
         system_bus: Fact::Collected(SystemBus { path: "/run/dbus/system_bus_socket".into(), state: BusState::Answers }),
         kubelet_endpoint: Fact::unavailable(MissingKind::NotFound, "no kubelet"),
         containerd_processes: vec![],
+        shim_processes: vec![],
     }
 }
 
@@ -321,6 +322,7 @@ pub fn with_live(text: &str, runtimes: Vec<LoadedRuntime>) -> Facts {
         namespaces: vec![],
         images: Fact::Collected(vec![]),
         cri: Fact::Collected(CriStatus { default_runtime: Some("runc".into()), runtimes, runtime_handlers: None }),
+        tasks: Fact::Collected(vec![]),
     });
     f
 }

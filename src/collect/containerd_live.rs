@@ -10,14 +10,15 @@ use std::time::Duration;
 use containerd_client::services::v1::content_client::ContentClient;
 use containerd_client::services::v1::images_client::ImagesClient;
 use containerd_client::services::v1::namespaces_client::NamespacesClient;
+use containerd_client::services::v1::tasks_client::TasksClient;
 use containerd_client::services::v1::version_client::VersionClient;
-use containerd_client::services::v1::{ListImagesRequest, ListNamespacesRequest, ReadContentRequest};
+use containerd_client::services::v1::{ListImagesRequest, ListNamespacesRequest, ListTasksRequest, ReadContentRequest};
 use k8s_cri::v1::StatusRequest;
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
-use crate::facts::{ContainerdLive, CriStatus, Fact, ImageInfo, LoadedRuntime, MissingKind};
+use crate::facts::{ContainerdLive, CriStatus, Fact, ImageInfo, LoadedRuntime, MissingKind, TaskRef};
 
 /// Namespaces whose images are evidence: Kubernetes' and `ctr`'s default.
 const IMAGE_NAMESPACES: &[&str] = &["k8s.io", "default"];
@@ -53,7 +54,11 @@ pub async fn collect(on_disk: &Path, address: &str, timeout: Duration) -> Fact<C
         Ok(Ok(r)) => r.into_inner().namespaces.into_iter().map(|n| n.name).collect(),
         _ => Vec::new(),
     };
-    let (cri, images) = tokio::join!(cri_status(&channel, address, deadline), images(&channel, address, deadline));
+    let (cri, images, tasks) = tokio::join!(
+        cri_status(&channel, address, deadline),
+        images(&channel, address, deadline),
+        tasks(&channel, &namespaces, address, deadline)
+    );
     Fact::Collected(ContainerdLive {
         address: address.to_string(),
         version: version.version,
@@ -61,7 +66,34 @@ pub async fn collect(on_disk: &Path, address: &str, timeout: Duration) -> Fact<C
         namespaces,
         images,
         cri,
+        tasks,
     })
+}
+
+/// Tasks are listed per namespace; at most this many namespaces are read.
+const MAX_TASK_NAMESPACES: usize = 64;
+
+/// Every namespace's tasks (the container ids they run).
+async fn tasks(channel: &Channel, namespaces: &[String], address: &str, deadline: Instant) -> Fact<Vec<TaskRef>> {
+    let mut out = Vec::new();
+    for ns in namespaces.iter().take(MAX_TASK_NAMESPACES) {
+        let Some(req) = in_namespace(ListTasksRequest { filter: String::new() }, ns) else { continue };
+        match bounded(deadline, address, TasksClient::new(channel.clone()).list(req)).await {
+            Ok(Ok(r)) => out.extend(r.into_inner().tasks.into_iter().map(|t| TaskRef {
+                namespace: ns.clone(),
+                id: t.id,
+                pid: t.pid,
+            })),
+            Ok(Err(s)) => {
+                return Fact::unavailable(
+                    MissingKind::Failed,
+                    format!("listing tasks in `{ns}` on {address}: {}", s.message()),
+                );
+            }
+            Err(m) => return Fact::Unavailable(m),
+        }
+    }
+    Fact::Collected(out)
 }
 
 /// Run `fut` until the source's deadline.

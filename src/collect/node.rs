@@ -13,7 +13,7 @@ use crate::facts::{
     InstalledShim, Libraries, MissingKind, NodeFacts, PathSource, Process, Route, ShimResolution, VersionedBinary,
     WasmEdge,
 };
-use crate::rules::containerd::{STANDARD_PATH, shim_binary, shim_search};
+use crate::rules::containerd::{STANDARD_PATH, is_wasm_shim_process, shim_binary, shim_search};
 use crate::rules::crun::{self, ENGINE_LIBRARIES};
 use crate::rules::distribution::{
     INSTALLER_DIRS, KNOWN_SHIMS, Layout, UNIT_DIRS, candidate_units, containerd_bin_dirs,
@@ -84,6 +84,7 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         kubelet,
         kubelet_endpoint,
         containerd_processes: procfs::find_all(host, |argv0| argv0 == "containerd").unwrap_or_default(),
+        shim_processes: procfs::find_all(host, is_wasm_shim_process).unwrap_or_default(),
         installed_shims,
         service_units,
         cgroup: system::cgroup(host, opts.live),

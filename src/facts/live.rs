@@ -18,6 +18,17 @@ pub struct ContainerdLive {
     pub images: Fact<Vec<ImageInfo>>,
     /// CRI `RuntimeService/Status` (verbose): what containerd has loaded.
     pub cri: Fact<CriStatus>,
+    /// Tasks in every namespace: what a shim process should be serving.
+    #[serde(default = "super::not_collected")]
+    pub tasks: Fact<Vec<TaskRef>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRef {
+    pub namespace: String,
+    /// The container id the task runs (a shim's `-id`).
+    pub id: String,
+    pub pid: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,6 +39,9 @@ pub struct NodeFacts {
     /// system one).
     #[serde(default)]
     pub containerd_processes: Vec<Process>,
+    /// Running Wasm shim processes (`containerd-shim-<engine>-v<N>`, not runc's), from procfs.
+    #[serde(default)]
+    pub shim_processes: Vec<Process>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,6 +45,14 @@ pub fn unknown_to_1x(plugin_id: &str) -> Option<String> {
         .then(|| format!("containerd 1.x has no `{PLUGIN_V3}` plugin (it is containerd 2.x's); use `{PLUGIN_V2}`"))
 }
 
+/// Whether a process's `argv[0]` is a Wasm shim (`containerd-shim-wasmtime-v1`, `…-spin-v2`): a
+/// known Wasm engine's shim, not runc's, gVisor's or Kata's.
+pub fn is_wasm_shim_process(argv0: &str) -> bool {
+    let Some(rest) = argv0.strip_prefix("containerd-shim-") else { return false };
+    let versioned = rest.rsplit_once("-v").is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    versioned && WASM_SHIM_ENGINES.iter().any(|e| rest.starts_with(e))
+}
+
 /// Which way a runtime runs Wasm, from its fields alone.
 pub fn classify(runtime_type: Option<&str>, runtime_path: Option<&str>, binary_name: Option<&str>) -> Route {
     let rt = runtime_type.unwrap_or("");

@@ -160,6 +160,7 @@ mod tests {
                 content_error: None,
             }]),
             cri: Fact::unavailable(MissingKind::NotFound, "not in this test"),
+            tasks: Fact::Collected(vec![]),
         });
         let Fact::Collected(c) = &f.cluster else { unreachable!("set above") };
         let o = with_ctx(&f, |ctx| check(ctx, c));
