@@ -46,7 +46,9 @@ pub fn cgroup(host: &HostRoot, live: bool) -> Fact<Cgroup> {
         }
         (None, _) => Fact::unavailable(
             MissingKind::NotFound,
-            format!("{CGROUP_ROOT} shows no hierarchy under this host root (sysfs is not on disk in an offline copy)"),
+            format!(
+                "no cgroup hierarchy shows under `{CGROUP_ROOT}` in this host root (sysfs is not on disk in an offline copy)"
+            ),
         ),
     }
 }

@@ -35,9 +35,12 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
         if harmless.is_empty() {
             return Outcome::pass(format!("no shim runtime sets `options.BinaryName` ({} checked)", shims.len()));
         }
+        let one = harmless.len() == 1;
         return Outcome::pass(format!(
-            "shim runtimes {} set `options.BinaryName`, which containerd ignores, but it names the binary containerd runs anyway",
-            list(&harmless)
+            "shim runtime{} {} {} `options.BinaryName`, which containerd ignores, but it names the binary containerd runs anyway",
+            if one { "" } else { "s" },
+            list(&harmless),
+            if one { "sets" } else { "set" }
         ));
     }
     let shown: Vec<String> = ignored

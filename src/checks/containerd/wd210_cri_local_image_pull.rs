@@ -18,7 +18,7 @@ pub fn check(ctx: &Ctx, node: &NodeFacts) -> Outcome {
             "no shim runtime is configured (crun runs `linux/<arch>` images, which any pull unpacks)",
         );
     }
-    let Some((version, from)) = ctx.facts.containerd_version() else {
+    let Some((version, from)) = ctx.facts.containerd_version().map(|(v, f)| (v.trim_start_matches('v'), f)) else {
         return Outcome::skip("containerd's version is unknown here (no binary found, no daemon answered)");
     };
     let Some(v) = parse_version(version) else {
