@@ -8,6 +8,7 @@ mod exec_auth;
 mod items;
 mod list;
 mod logs;
+mod scaling;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,8 +17,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::time::Instant;
 
 use crate::facts::*;
-use items::{EventItem, HpaItem, NodeItem, PodItem, PodMetricsItem, RuntimeClassItem};
+use items::{EventItem, NodeItem, PodItem, RuntimeClassItem};
 use list::Lister;
+use scaling::{HpaItem, PodMetricsItem};
 
 /// What a discovery answer (`/version`, an API group) may take at most.
 const SMALL: usize = 1 << 20;
