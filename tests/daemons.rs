@@ -52,6 +52,16 @@ fn version_namespaces_and_the_loaded_runtimes() {
     assert_eq!(check(&j, "WD206")["status"], "pass", "{}", check(&j, "WD206"));
     assert!(check(&j, "WD206")["message"].as_str().unwrap().contains(version));
     assert_eq!(check(&j, "WD207")["status"], "pass", "{}", check(&j, "WD207"));
+    // WD210 reads the version from the daemon: Debian's containerd (< 2.1) pulls locally.
+    let wd210 = check(&j, "WD210");
+    assert_eq!(wd210["status"], "pass", "{wd210}");
+    assert!(
+        wd210["message"].as_str().unwrap().starts_with(&format!(
+            "containerd {} (the running containerd's Version API)",
+            version.trim_start_matches('v')
+        )),
+        "{wd210}"
+    );
 }
 
 #[test]
