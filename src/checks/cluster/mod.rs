@@ -14,6 +14,7 @@ pub mod wd309_wasm_image_pull;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::checks::{Ctx, Outcome, gate};
 use crate::facts::{ClusterFacts, ContainerLog, EventInfo, Facts, PodInfo, Route, RuntimeClassInfo, WorkloadInfo};
 use crate::report::Affected;
 use crate::rules::containerd::classify;
@@ -66,6 +67,20 @@ fn route_of<'a>(rc: &RuntimeClassInfo, handlers: Option<&'a BTreeMap<String, Rou
 fn rc_of<'a>(name: Option<&str>, rcs: &'a [RuntimeClassInfo]) -> Option<&'a RuntimeClassInfo> {
     let name = name?;
     rcs.iter().find(|r| r.name == name)
+}
+
+/// The cluster's Wasm pods, or the outcome when there are none to judge (a list not read, or no
+/// Wasm pod at all).
+#[allow(clippy::result_large_err)]
+fn wasm_pods<'a>(ctx: &Ctx, c: &'a ClusterFacts) -> Result<Vec<&'a PodInfo>, Outcome> {
+    let rcs = gate::list(&c.runtime_classes)?;
+    let pods = gate::list(&c.pods)?;
+    let handlers = node_handlers(ctx.facts);
+    let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
+    if wasm.is_empty() {
+        return Err(Outcome::skip("no Wasm pods"));
+    }
+    Ok(wasm)
 }
 
 /// A Wasm pod: its RuntimeClass runs Wasm, or it carries the crun annotations.

@@ -1,21 +1,15 @@
 //! WD306 wasm-socket-errors: no Wasm pod fails on missing socket/DNS imports (`unknown import …
 //! sock_…`) in its logs, container messages or events; only WasmEdge provides them (WD106).
 
-use super::{is_wasm_pod, node_handlers, pod_events, pod_logs, pod_ref, shown, some, which_log};
-use crate::checks::{Ctx, Outcome, gate};
-use crate::facts::{ClusterFacts, PodInfo};
+use super::{pod_events, pod_logs, pod_ref, shown, some, wasm_pods, which_log};
+use crate::checks::{Ctx, Outcome};
+use crate::facts::ClusterFacts;
 use crate::report::{Affected, Evidence};
 use crate::rules::signatures::socket_line;
 use crate::rules::text::count;
 
 pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
-    let rcs = or_return!(gate::list(&c.runtime_classes));
-    let pods = or_return!(gate::list(&c.pods));
-    let handlers = node_handlers(ctx.facts);
-    let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
-    if wasm.is_empty() {
-        return Outcome::skip("no Wasm pods");
-    }
+    let wasm = or_return!(wasm_pods(ctx, c));
     let (logs, events) = (pod_logs(c), pod_events(c));
     // (pod, where the line is, the line)
     let mut hits: Vec<(Affected, String, String)> = Vec::new();

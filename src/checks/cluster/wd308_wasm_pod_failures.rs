@@ -4,27 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use super::{is_wasm_pod, node_handlers, pod_events, pod_logs, pod_ref, shown, which_log};
-use crate::checks::{Ctx, Outcome, gate};
-use crate::facts::{ClusterFacts, Fact, PodInfo};
+use super::{pod_events, pod_logs, pod_ref, shown, wasm_pods, which_log};
+use crate::checks::{Ctx, Outcome};
+use crate::facts::{ClusterFacts, Fact};
 use crate::report::{Affected, Evidence};
 use crate::rules::signatures::{Cause, signature};
 use crate::rules::text::count;
 
 pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
-    let rcs = or_return!(gate::list(&c.runtime_classes));
-    let pods = or_return!(gate::list(&c.pods));
-    let handlers = node_handlers(ctx.facts);
+    let wasm = or_return!(wasm_pods(ctx, c));
     let events = pod_events(c);
     // Without events only container states are read; say so rather than pass quietly.
     let partial = match &c.events {
         Fact::Unavailable(m) => format!(" (container states only; events not read: {})", m.reason),
         Fact::Collected(_) => String::new(),
     };
-    let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
-    if wasm.is_empty() {
-        return Outcome::skip("no Wasm pods");
-    }
     let logs = pod_logs(c);
     // (pod, what explains it, the line, where it is)
     let mut found: Vec<(Affected, Cause, String, String)> = Vec::new();

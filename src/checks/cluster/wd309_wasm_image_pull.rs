@@ -2,9 +2,9 @@
 //! index without the node's platform, or Wasm layers a containerd older than 1.6.25/1.7.7 cannot
 //! pass to the shim. Read from Warning events and containers' `waiting` messages.
 
-use super::{is_wasm_pod, node_handlers, pod_events, pod_ref, shown, some};
-use crate::checks::{Ctx, Outcome, gate};
-use crate::facts::{ClusterFacts, PodInfo};
+use super::{pod_events, pod_ref, shown, some, wasm_pods};
+use crate::checks::{Ctx, Outcome};
+use crate::facts::ClusterFacts;
 use crate::report::Affected;
 use crate::rules::text::count;
 use crate::rules::versions::parse_version;
@@ -13,13 +13,7 @@ const NO_PLATFORM: &str = "no match for platform in manifest";
 const WASM_LAYERS: &str = "mismatched image rootfs and manifest layers";
 
 pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
-    let rcs = or_return!(gate::list(&c.runtime_classes));
-    let pods = or_return!(gate::list(&c.pods));
-    let handlers = node_handlers(ctx.facts);
-    let wasm: Vec<&PodInfo> = pods.iter().filter(|p| is_wasm_pod(p, rcs, handlers.as_ref())).collect();
-    if wasm.is_empty() {
-        return Outcome::skip("no Wasm pods");
-    }
+    let wasm = or_return!(wasm_pods(ctx, c));
     let events = pod_events(c);
     // (pod, which failure, the line)
     let mut stuck: Vec<(Affected, &str, String)> = Vec::new();
