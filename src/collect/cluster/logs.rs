@@ -55,7 +55,7 @@ pub(super) async fn fetch(
             let answer = tokio::time::timeout_at(deadline, super::bounded::request(client, get(&url), LOG_LIMIT_BYTES));
             let (bytes, tail) = match answer.await {
                 Ok(Ok(a)) => (Fact::Collected(a.text.len() as u64), a.text),
-                Ok(Err(e)) => (Fact::Unavailable(api_error(&e, "pods/log", "")), String::new()),
+                Ok(Err(e)) => (Fact::Unavailable(api_error(&e, "get", "pods/log", "")), String::new()),
                 Err(_) => (Fact::unavailable(MissingKind::Timeout, "the log request did not finish in time"), String::new()),
             };
             ContainerLog {

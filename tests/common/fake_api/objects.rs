@@ -143,7 +143,8 @@ pub fn replicaset(ns: &str, name: &str, deployment: &str, runtime_class: Option<
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": name, "namespace": ns,
                      "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment, "uid": format!("uid-{deployment}"), "controller": true}]},
-        "spec": {"template": {"metadata": {}, "spec": {"containers": [{"name": "app", "image": "ghcr.io/example/app:v1"}]}}}
+        "spec": {"selector": {"matchLabels": {"app": deployment}},
+                 "template": {"metadata": {"labels": {"app": deployment}}, "spec": {"containers": [{"name": "app", "image": "ghcr.io/example/app:v1"}]}}}
     });
     if let Some(rc) = runtime_class {
         obj["spec"]["template"]["spec"]["runtimeClassName"] = json!(rc);

@@ -1,0 +1,327 @@
+//! The cluster checks and fixes against the real kube-apiserver (with etcd), built from its Go module:
+//! the worlds of tests/cluster.rs created through the real API (status through the status
+//! subresource, as the kubelet writes it), RBAC with `docs/rbac.yaml`, and a fix end to end with
+//! server-side apply. Where the real server and the fake differ is in docs/testing.md.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use common::fake_api::{PodSpec, crash_looping, deployment, event, node, pod, replicaset};
+use common::real_api::*;
+use common::roots::copy_fixture;
+use common::*;
+use serde_json::{Value, json};
+
+fn ago(minutes: u64) -> String {
+    wasmdoctor::rules::time::rfc3339(SystemTime::now() - Duration::from_secs(minutes * 60))
+}
+
+/// wasmdoctor against the real server as `token`, on fixture `host` as node `node`.
+fn wd(api: &RealApi, root: &Path, node: &str, token: &str, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path(), token);
+    let mut a = args.to_vec();
+    a.extend([
+        "--no-docker",
+        "--host-root",
+        root.to_str().unwrap(),
+        "--node",
+        node,
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
+    run(&a)
+}
+
+fn report(api: &RealApi, host: &str, node: &str, token: &str) -> Value {
+    let r = wd(api, &fixture(host), node, token, &["--json"]);
+    let j = r.json();
+    assert_schema_valid(&j);
+    assert!(!r.stdout.contains(token), "a token reached the report");
+    j
+}
+
+fn status(j: &Value, id: &str) -> String {
+    check(j, id)["status"].as_str().unwrap_or_default().to_string()
+}
+
+fn message(j: &Value, id: &str) -> String {
+    check(j, id)["message"].as_str().unwrap_or_default().to_string()
+}
+
+/// A pod as the fake builds it, in namespace `ns`.
+fn pod_in(ns: &str, spec: PodSpec) -> Value {
+    let mut p = pod(spec);
+    p["metadata"]["namespace"] = json!(ns);
+    p["metadata"].as_object_mut().unwrap().remove("generateName");
+    p
+}
+
+/// tests/cluster.rs's broken world: k3s's RuntimeClasses, a Deployment naming a RuntimeClass that
+/// does not exist, a pod on a runtime this node lacks, a socket-using module, a crash loop, and an
+/// image whose index has no entry for the node.
+#[test]
+fn a_broken_world_fails_each_cluster_check_on_the_real_server() {
+    let mut w = World::new();
+    let ns = "wd-broken";
+    w.namespace(ns);
+    w.create(node("worker-shim", &[]));
+    w.create(node("worker-2", &[("spin-v2", "provisioned")]));
+    w.create_manifest("k3s-manifests-runtimes.yaml", ns);
+    w.create_manifest("runtime-class-manager-spin-app.yaml", ns);
+    w.create(replicaset(ns, "wasm-spin-6d5b9c8f7", "wasm-spin", Some("wasmtime-spin-v2")));
+    w.create(event(
+        ns,
+        "ReplicaSet",
+        "wasm-spin-6d5b9c8f7",
+        "FailedCreate",
+        "Error creating: pods \"wasm-spin-6d5b9c8f7-\" is forbidden: pod rejected: RuntimeClass \"wasmtime-spin-v2\" not found",
+    ));
+    // A spin pod on a node without the spin runtime (the k3s event of the corpus).
+    let e02 = std::fs::read_to_string(corpus().join("errors/e02-no-runtime-spin-configured-k3s-event.txt")).unwrap();
+    let e02: String = e02.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    w.create(pod_in(
+        ns,
+        PodSpec {
+            name: "spin-app-7f9c-kq2lz",
+            node: "worker-shim",
+            runtime_class: Some("spin"),
+            running_since: None,
+            ..Default::default()
+        },
+    ));
+    w.create(event(ns, "Pod", "spin-app-7f9c-kq2lz", "FailedCreatePodSandBox", e02.trim()));
+    // A module that crash-loops on a socket import: its last termination message says so.
+    let mut looping = crash_looping(pod_in(
+        ns,
+        PodSpec { name: "net-client", node: "worker-shim", runtime_class: Some("wasmtime"), ..Default::default() },
+    ));
+    looping["status"]["containerStatuses"][0]["lastState"]["terminated"]["message"] = json!(
+        "Error: failed to run main module `/http_client.wasm`\n    1: unknown import: `wasi_snapshot_preview1::sock_getaddrinfo` has not been defined"
+    );
+    w.create(looping);
+    // A Wasm image whose index lists only wasi/wasm (corpus e20).
+    w.create(pod_in(ns, PodSpec {
+        name: "wasm-lunatic-764c4f46d4-5b4zt",
+        node: "worker-shim",
+        runtime_class: Some("wasmedge"),
+        waiting: Some(("ErrImagePull", "rpc error: code = NotFound desc = failed to pull and unpack image \"ghcr.io/deislabs/containerd-wasm-shims/examples/lunatic-submillisecond:v0.11.0\": no match for platform in manifest: not found")),
+        ..Default::default()
+    }));
+
+    // spin-operator's CPU HPA for a Wasm Deployment, whose status the HPA controller would write.
+    w.create_manifest("spin-operator-spinapp-hpa.yaml", ns);
+    w.create(deployment(
+        ns,
+        "hpa-spinapp",
+        Some("wasmedge"),
+        &[],
+        "ghcr.io/spinkube/spin-operator/cpu-load-gen:20240311-163328-g1121986",
+    ));
+
+    let j = report(w.api, "healthy-shim", "worker-shim", ADMIN_TOKEN);
+    assert_eq!(status(&j, "WD301"), "pass", "{}", check(&j, "WD301"));
+    assert_eq!(status(&j, "WD302"), "fail", "{}", check(&j, "WD302"));
+    assert!(message(&j, "WD302").contains("`spin` (handler `spin`)"), "{}", message(&j, "WD302"));
+    assert_eq!(status(&j, "WD303"), "fail", "{}", check(&j, "WD303"));
+    assert!(
+        message(&j, "WD303")
+            .starts_with("RuntimeClass `wasmtime-spin-v2` does not exist: Deployment `wd-broken/wasm-spin`"),
+        "{}",
+        message(&j, "WD303")
+    );
+    assert_eq!(status(&j, "WD306"), "fail", "{}", check(&j, "WD306"));
+    assert_eq!(check(&j, "WD306")["evidence"][0]["source"], "Pod `wd-broken/net-client`, container `app`'s status");
+    assert_eq!(status(&j, "WD308"), "fail", "{}", check(&j, "WD308"));
+    assert!(message(&j, "WD308").contains("(explained by WD202/WD302)"), "{}", message(&j, "WD308"));
+    assert_eq!(status(&j, "WD309"), "fail", "{}", check(&j, "WD309"));
+    // No metrics-server and no HPA controller: WD307 cannot tell, and says why (it once said
+    // "metrics flowing" here, which only the fake's pod metrics had made look true).
+    assert_eq!(status(&j, "WD307"), "skip", "{}", check(&j, "WD307"));
+    assert!(
+        message(&j, "WD307").contains("the API server does not serve `pods` (API group `metrics.k8s.io`)"),
+        "{}",
+        message(&j, "WD307")
+    );
+    // No kubelet serves logs here: the log requests fail, and the checks that need logs say so
+    // instead of passing (the fake serves logs; tests/cluster.rs covers WD305 from them).
+    assert_ne!(status(&j, "WD305"), "pass", "{}", check(&j, "WD305"));
+}
+
+/// tests/cluster.rs's healthy crun world passes every check the real server can feed.
+#[test]
+fn a_healthy_crun_world_passes_on_the_real_server() {
+    let mut w = World::new();
+    let ns = "wd-healthy";
+    w.namespace(ns);
+    w.create(node("worker-crun", &[("kwasm.sh/kwasm-provisioned", "worker-crun")]));
+    w.create_manifest("second-state-kwasm-deployment-crun-service.yaml", ns);
+    w.create(replicaset(ns, "demo-deployment-5d9f7c6b8d", "demo-deployment", Some("crun")));
+    let started = ago(120);
+    w.create(pod_in(
+        ns,
+        PodSpec {
+            name: "demo-deployment-5d9f7c6b8d-x2x7q",
+            node: "worker-crun",
+            runtime_class: Some("crun"),
+            annotations: &[("module.wasm.image/variant", "compat-smart")],
+            owner: Some(("ReplicaSet", "demo-deployment-5d9f7c6b8d")),
+            image: "docker.io/wasmedge/example-wasi-http:latest",
+            running_since: Some(&started),
+            ..Default::default()
+        },
+    ));
+    let j = report(w.api, "healthy-crun", "worker-crun", ADMIN_TOKEN);
+    for id in ["WD301", "WD302", "WD303", "WD304", "WD306", "WD307", "WD308", "WD309"] {
+        assert!(matches!(status(&j, id).as_str(), "pass" | "skip"), "{id}: {}", check(&j, id));
+    }
+    for id in ["WD301", "WD302", "WD303", "WD304", "WD308", "WD309"] {
+        assert_eq!(status(&j, id), "pass", "{id}: {}", check(&j, id));
+    }
+    // No kubelet answers for the node: the real server's 500 is said, not taken for silence.
+    assert_eq!(status(&j, "WD305"), "error", "{}", check(&j, "WD305"));
+    assert!(message(&j, "WD305").starts_with("reading pods/log failed: HTTP 500: "), "{}", message(&j, "WD305"));
+    // WD211 reads the Node's runtime through the real server.
+    assert_ne!(status(&j, "WD211"), "fail", "{}", check(&j, "WD211"));
+}
+
+/// `docs/rbac.yaml` applied to the real server: its read role lets every list through; an identity
+/// without it gets the real server's 403, which the checks name (verb, resource, group).
+#[test]
+fn the_documented_rbac_on_the_real_server() {
+    let mut w = World::new();
+    w.namespace("wasmdoctor");
+    w.create(node("worker-crun", &[]));
+    w.apply_yaml(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rbac.yaml")).unwrap());
+    w.create(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "wasmdoctor-read-test"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "wasmdoctor-read"},
+        "subjects": [{"kind": "ServiceAccount", "name": "wasmdoctor", "namespace": "wasmdoctor"}]}));
+    // RBAC caches settle within a moment; wait for the binding to be honoured.
+    let allowed = |token: &str| w.api.raw("GET", "/apis/node.k8s.io/v1/runtimeclasses", None, token).0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while allowed(READER_TOKEN) != 200 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let j = report(w.api, "healthy-crun", "worker-crun", READER_TOKEN);
+    for id in ["WD301", "WD302", "WD303", "WD304", "WD307", "WD308", "WD309"] {
+        assert!(!message(&j, id).contains("forbidden"), "{id} with the documented role: {}", check(&j, id));
+    }
+    assert_eq!(status(&j, "WD301"), "fail", "no RuntimeClass for the node's crun: {}", check(&j, "WD301"));
+
+    let j = report(w.api, "healthy-crun", "worker-crun", NOBODY_TOKEN);
+    assert_eq!(status(&j, "WD301"), "skip", "{}", check(&j, "WD301"));
+    let m = message(&j, "WD301");
+    assert!(m.contains("list") && m.contains("runtimeclasses") && m.contains("node.k8s.io"), "{m}");
+}
+
+/// WD301's fix on the real server: dry-run, server-side apply with field manager `wasmdoctor`, a
+/// second run changes nothing, `undo` deletes what wasmdoctor created.
+#[test]
+fn wd301_fix_and_undo_on_the_real_server() {
+    let mut w = World::new();
+    w.create(node("worker-crun", &[("kwasm.sh/kwasm-provisioned", "worker-crun")]));
+    let root = copy_fixture("healthy-crun");
+    let fix = |args: &[&str]| wd(w.api, root.path(), "worker-crun", ADMIN_TOKEN, args);
+    let r = fix(&["fix", "WD301", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(w.api.get("/apis/node.k8s.io/v1/runtimeclasses/crun").0, 404, "a dry-run creates nothing");
+    let r = fix(&["fix", "WD301", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("WD301 now: pass"), "{}", r.stdout);
+    let (code, rc) = w.api.get("/apis/node.k8s.io/v1/runtimeclasses/crun");
+    assert_eq!(code, 200, "{rc}");
+    assert_eq!(rc["handler"], "crun");
+    assert_eq!(rc["scheduling"]["nodeSelector"]["kwasm.sh/kwasm-provisioned"], "worker-crun");
+    let managers: Vec<&str> =
+        rc["metadata"]["managedFields"].as_array().unwrap().iter().filter_map(|m| m["manager"].as_str()).collect();
+    assert_eq!(managers, ["wasmdoctor"], "{rc}");
+    assert_eq!(rc["metadata"]["managedFields"][0]["operation"], "Apply");
+    let rv = rc["metadata"]["resourceVersion"].clone();
+    let r = fix(&["fix", "WD301", "--yes"]);
+    assert!(r.stdout.contains("WD301: passes already"), "{}", r.stdout);
+    assert_eq!(w.api.get("/apis/node.k8s.io/v1/runtimeclasses/crun").1["metadata"]["resourceVersion"], rv);
+    let r = fix(&["undo"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(w.api.get("/apis/node.k8s.io/v1/runtimeclasses/crun").0, 404, "undo deleted it");
+}
+
+/// What docs/testing.md says the real server does differently from the fake, held here.
+#[test]
+fn where_the_real_server_differs_from_the_fake() {
+    let mut w = World::new();
+    w.namespace("wd-differ");
+    // A ReplicaSet without a selector (the fake's old builder) is refused.
+    let mut rs = replicaset("wd-differ", "no-selector", "web", None);
+    rs["spec"].as_object_mut().unwrap().remove("selector");
+    let (code, body) = w.api.raw("POST", "/apis/apps/v1/namespaces/wd-differ/replicasets", Some(&rs), ADMIN_TOKEN);
+    assert_eq!(code, 422, "{body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("spec.selector: Required value"), "{body}");
+    // A 403 is the real Status.
+    let (code, body) = w.api.raw("GET", "/apis/node.k8s.io/v1/runtimeclasses", None, NOBODY_TOKEN);
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "runtimeclasses.node.k8s.io is forbidden: User \"nobody\" cannot list resource \"runtimeclasses\" in API group \"node.k8s.io\" at the cluster scope"
+    );
+    // metrics.k8s.io is not served without metrics-server.
+    assert_eq!(w.api.get("/apis/metrics.k8s.io/v1beta1/pods").0, 404);
+    // A pod's status in a create is not kept: the kubelet writes it through pods/status.
+    let p = w.create(pod_in("wd-differ", PodSpec { name: "status-on-create", ..Default::default() }));
+    assert_eq!(p["status"]["phase"], "Running", "written through the subresource");
+    let mut again = pod_in("wd-differ", PodSpec { name: "status-ignored", ..Default::default() });
+    again["metadata"].as_object_mut().unwrap().retain(|k, _| k == "name" || k == "namespace");
+    let (code, made) = w.api.raw("POST", "/api/v1/namespaces/wd-differ/pods", Some(&again), ADMIN_TOKEN);
+    assert_eq!(code, 201, "{made}");
+    assert_eq!(made["status"]["phase"], "Pending", "a create's status is the server's own");
+    w.api.raw(
+        "DELETE",
+        "/api/v1/namespaces/wd-differ/pods/status-ignored",
+        Some(&json!({"gracePeriodSeconds": 0})),
+        ADMIN_TOKEN,
+    );
+}
+
+/// WD304's fix on the real server: a server-side apply of the owning Deployment's template, which
+/// keeps the fields it does not own (`runtimeClassName`); `undo` removes exactly wasmdoctor's field.
+#[test]
+fn wd304_fix_and_undo_on_the_real_server() {
+    let mut w = World::new();
+    let ns = "wd-shop";
+    w.namespace(ns);
+    w.create(node("worker-crun", &[]));
+    w.create(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "crun"}, "handler": "crun"}));
+    w.create(deployment(ns, "hello", Some("crun"), &[], "ghcr.io/example/hello:v1"));
+    w.create(replicaset(ns, "hello-5d9f7c6b8d", "hello", Some("crun")));
+    w.create(pod_in(
+        ns,
+        PodSpec {
+            name: "hello-5d9f7c6b8d-x2x7q",
+            node: "worker-crun",
+            runtime_class: Some("crun"),
+            owner: Some(("ReplicaSet", "hello-5d9f7c6b8d")),
+            ..Default::default()
+        },
+    ));
+    let root = copy_fixture("healthy-crun");
+    let fix = |args: &[&str]| wd(w.api, root.path(), "worker-crun", ADMIN_TOKEN, args);
+    let path = format!("/apis/apps/v1/namespaces/{ns}/deployments/hello");
+    let r = fix(&["fix", "WD304", "--yes"]);
+    assert!(r.stdout.contains("applied Deployment wd-shop/hello"), "{}", r.stdout);
+    // No Deployment controller replaces the old pod here (nor at once on a real cluster): the
+    // re-check says the rollout is pending instead of failing the fix it just applied.
+    assert!(
+        r.stdout.contains("WD304 now: warn: the pod templates of Deployment `wd-shop/hello` carry"),
+        "{}",
+        r.stdout
+    );
+    let d = w.api.get(&path).1;
+    assert_eq!(d["spec"]["template"]["metadata"]["annotations"]["module.wasm.image/variant"], "compat-smart", "{d}");
+    assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun", "the apply kept a field it does not own");
+    let r = fix(&["undo"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let d = w.api.get(&path).1;
+    assert!(d["spec"]["template"]["metadata"]["annotations"].get("module.wasm.image/variant").is_none(), "{d}");
+    assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun");
+}
