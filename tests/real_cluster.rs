@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::fake_api::{PodSpec, crash_looping, deployment, event, node, pod, replicaset};
+use common::fake_api::{PodSpec, crash_looping, deployment, event, hpa, node, pod, replicaset};
 use common::real_api::*;
 use common::roots::copy_fixture;
 use common::*;
@@ -324,4 +324,67 @@ fn wd304_fix_and_undo_on_the_real_server() {
     let d = w.api.get(&path).1;
     assert!(d["spec"]["template"]["metadata"]["annotations"].get("module.wasm.image/variant").is_none(), "{d}");
     assert_eq!(d["spec"]["template"]["spec"]["runtimeClassName"], "crun");
+}
+
+/// WD307's fix on the real server once KEDA's ScaledObject API is served (its CRD, as KEDA's chart
+/// installs it): a ScaledObject applied with field manager `wasmdoctor`, and deleted by `undo`.
+#[test]
+fn wd307_scaledobject_on_the_real_server() {
+    let mut w = World::new();
+    let ns = "wd-keda";
+    w.namespace(ns);
+    w.create(node("worker-crun", &[]));
+    w.create(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "crun"}, "handler": "crun"}));
+    w.create(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "scaledobjects.keda.sh"},
+        "spec": {"group": "keda.sh", "scope": "Namespaced",
+                 "names": {"kind": "ScaledObject", "listKind": "ScaledObjectList", "plural": "scaledobjects", "singular": "scaledobject", "shortNames": ["so"]},
+                 "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}));
+    let served = |w: &World| w.api.get(&format!("/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects")).0 == 200;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !served(&w) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    w.create(deployment(
+        ns,
+        "web",
+        Some("crun"),
+        &[("module.wasm.image/variant", "compat-smart")],
+        "ghcr.io/example/web:v1",
+    ));
+    w.create(hpa(
+        ns,
+        "web",
+        "web",
+        json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}]),
+        json!([{"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "lastTransitionTime": "2026-11-24T09:00:00Z",
+                "message": "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"}]),
+    ));
+    let root = copy_fixture("healthy-crun");
+    let policy = root.path().join("policy.toml");
+    std::fs::write(&policy, "[keda]\nprometheus = \"http://prometheus.monitoring.svc:9090\"\nquery = 'sum(rate(http_requests_total{namespace=\"{namespace}\",pod=~\"{name}-.*\"}[2m]))'\nthreshold = \"50\"\n").unwrap();
+    let fix = |args: &[&str]| {
+        let mut a = vec!["--config", policy.to_str().unwrap()];
+        a.extend(args);
+        wd(w.api, root.path(), "worker-crun", ADMIN_TOKEN, &a)
+    };
+    let r = fix(&["fix", "WD307", "--yes"]);
+    assert!(r.stdout.contains("applied ScaledObject wd-keda/web (field manager `wasmdoctor`)"), "{}", r.stdout);
+    // No KEDA operator runs here to take the HPA over: the re-check says so, not that the fix failed.
+    assert!(r.stdout.contains("WD307 now: warn: HPA `wd-keda/web` cannot scale Deployment `web` on CPU/memory yet, and ScaledObject `wd-keda/web` targets it"), "{}", r.stdout);
+    let (code, so) = w.api.get(&format!("/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects/web"));
+    assert_eq!(code, 200, "{so}");
+    assert_eq!(
+        so["spec"]["triggers"][0]["metadata"]["query"],
+        "sum(rate(http_requests_total{namespace=\"wd-keda\",pod=~\"web-.*\"}[2m]))"
+    );
+    assert_eq!(so["metadata"]["managedFields"][0]["manager"], "wasmdoctor");
+    let r = fix(&["undo"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        w.api.get(&format!("/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects/web")).0,
+        404,
+        "undo deleted it"
+    );
 }

@@ -29,6 +29,17 @@ pub struct ClusterFacts {
     /// Whether KEDA's `keda.sh/v1alpha1` ScaledObject API is served; `None` when unknown.
     #[serde(default)]
     pub keda: Option<bool>,
+    /// KEDA ScaledObjects, when that API is served.
+    #[serde(default = "super::not_collected")]
+    pub scaled_objects: Fact<Vec<ScaledObjectInfo>>,
+}
+
+/// A KEDA ScaledObject: what it scales.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScaledObjectInfo {
+    pub namespace: String,
+    pub name: String,
+    pub target: ObjectRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

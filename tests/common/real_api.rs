@@ -207,6 +207,7 @@ pub fn path_of(obj: &Value) -> String {
         "HorizontalPodAutoscaler" => ("/apis/autoscaling/v2", "horizontalpodautoscalers", true),
         "ClusterRole" => ("/apis/rbac.authorization.k8s.io/v1", "clusterroles", false),
         "ClusterRoleBinding" => ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", false),
+        "CustomResourceDefinition" => ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", false),
         other => panic!("the real-API harness does not know kind {other}"),
     };
     if namespaced { format!("{group}/namespaces/{ns}/{plural}") } else { format!("{group}/{plural}") }

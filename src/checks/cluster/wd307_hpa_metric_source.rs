@@ -108,6 +108,18 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
                         .is_none_or(|m| m.cpu_nanocores == 0)
                 })
         });
+        // A ScaledObject on the same target: KEDA takes this HPA over when its operator reconciles.
+        let taken_over = c.scaled_objects.collected().into_iter().flatten().find(|so| {
+            so.namespace == h.namespace && so.target.kind == h.target.kind && so.target.name == h.target.name
+        });
+        if let (Some(so), true) = (taken_over, failing.is_some() || zero_or_missing) {
+            return Outcome::warn(format!(
+                "HPA `{}/{}` cannot scale {} `{}` on CPU/memory yet, and ScaledObject `{}/{}` targets it: KEDA takes the HPA over and rewrites its metrics to the trigger when its operator reconciles the ScaledObject",
+                h.namespace, h.name, h.target.kind, h.target.name, so.namespace, so.name
+            ))
+            .fix(format!("check that KEDA's operator runs and the ScaledObject is ready (`kubectl get scaledobject -n {} {}`)", so.namespace, so.name))
+            .affected(vec![a]);
+        }
         if let Some(cond) = failing {
             return Outcome::fail(format!(
                 "HPA `{}/{}` scales Wasm workload {} `{}` on CPU/memory, and its condition `{}` is `{}`: {}",
@@ -342,5 +354,23 @@ mod tests {
             Some("the HPA was able to successfully calculate a replica count from cpu resource utilization".into());
         c.hpas = Fact::Collected(vec![active]);
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, c).status, Status::Pass, "ScalingActive says they flow");
+    }
+
+    #[test]
+    fn a_scaledobject_taking_the_hpa_over_is_pending_not_failed() {
+        let mut c = cluster_facts(
+            vec![],
+            vec![web("wasmedge")],
+            vec![hpa(("Resource", "cpu"), "False")],
+            vec![rc("wasmedge", "wasmedge")],
+        );
+        c.scaled_objects = Fact::Collected(vec![crate::facts::ScaledObjectInfo {
+            namespace: "demo".into(),
+            name: "web".into(),
+            target: ObjectRef { kind: "Deployment".into(), namespace: Some("demo".into()), name: "web".into() },
+        }]);
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c);
+        assert_eq!(o.status, Status::Warn, "{}", o.message);
+        assert!(o.message.contains("ScaledObject `demo/web` targets it: KEDA takes the HPA over"), "{}", o.message);
     }
 }

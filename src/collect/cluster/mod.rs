@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::facts::*;
 use items::{EventItem, NodeItem, PodItem, RuntimeClassItem};
 use list::Lister;
-use scaling::{HpaItem, PodMetricsItem};
+use scaling::{HpaItem, PodMetricsItem, ScaledObjectItem};
 
 /// What a discovery answer (`/version`, an API group) may take at most.
 const SMALL: usize = 1 << 20;
@@ -92,6 +92,20 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
         ),
     );
     let keda = keda_served(&client, deadline).await;
+    let scaled_objects = match keda {
+        Some(true) => {
+            lister
+                .all::<ScaledObjectItem, _>(
+                    "/apis/keda.sh/v1alpha1/scaledobjects",
+                    "",
+                    "scaledobjects",
+                    "keda.sh",
+                    ScaledObjectItem::into_info,
+                )
+                .await
+        }
+        _ => Fact::unavailable(MissingKind::NotFound, "KEDA's ScaledObject API is not served"),
+    };
     let logs = match (&pods, &runtime_classes) {
         (Fact::Collected(p), rcs) => {
             logs::fetch(&client, p, rcs.collected().map(Vec::as_slice).unwrap_or(&[]), deadline).await
@@ -111,6 +125,7 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
         pod_metrics,
         logs,
         keda,
+        scaled_objects,
     })
 }
 

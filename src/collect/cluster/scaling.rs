@@ -164,3 +164,35 @@ impl PodMetricsItem {
         }
     }
 }
+
+#[derive(Deserialize)]
+pub(super) struct ScaledObjectItem {
+    #[serde(default)]
+    metadata: Meta,
+    #[serde(default)]
+    spec: ScaledObjectSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ScaledObjectSpec {
+    #[serde(default)]
+    scale_target_ref: Involved,
+}
+
+impl ScaledObjectItem {
+    pub(super) fn into_info(self) -> ScaledObjectInfo {
+        let namespace = self.metadata.namespace.unwrap_or_default();
+        // KEDA's scaleTargetRef defaults to a Deployment.
+        let kind = if self.spec.scale_target_ref.kind.is_empty() {
+            "Deployment".into()
+        } else {
+            self.spec.scale_target_ref.kind
+        };
+        ScaledObjectInfo {
+            target: ObjectRef { kind, namespace: Some(namespace.clone()), name: self.spec.scale_target_ref.name },
+            namespace,
+            name: self.metadata.name,
+        }
+    }
+}
