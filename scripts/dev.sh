@@ -32,10 +32,14 @@ install_rust() {
 }
 
 install_go() {
-  if ! command -v go >/dev/null 2>&1; then
-    [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    export PATH="/usr/local/go/bin:$PATH"
   fi
-  command -v go >/dev/null 2>&1 || { as_root apt-get install -y -qq golang-go; }
+  # k8s.io/kubernetes v1.34 needs Go 1.24 or later (Debian 12's golang-go is 1.19: too old).
+  if ! command -v go >/dev/null 2>&1 || ! go version | grep -qE 'go1\.(2[4-9]|[3-9][0-9])'; then
+    echo "scripts/dev.sh: Go 1.24 or later is needed to build kube-apiserver for the tests (found: $(go version 2>/dev/null || echo none))" >&2
+    exit 1
+  fi
 }
 
 # The real Kubernetes API server the cluster tests run against: kube-apiserver built from its Go
