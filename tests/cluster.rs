@@ -8,7 +8,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::fake_api::*;
 use common::*;
-use serde_json::json;
 
 fn ago(minutes: u64) -> String {
     wasmdoctor::rules::time::rfc3339(SystemTime::now() - Duration::from_secs(minutes * 60))
@@ -53,29 +52,14 @@ fn healthy_crun_cluster() -> State {
     s.add_manifest("second-state-kwasm-deployment-crun-service.yaml");
     s.add(replicaset("default", "demo-deployment-5d9f7c6b8d", "demo-deployment", Some("crun")));
     let started = ago(120);
-    s.add(pod(PodSpec {
-        name: "demo-deployment-5d9f7c6b8d-x2x7q",
-        node: "worker-crun",
-        runtime_class: Some("crun"),
-        annotations: &[("module.wasm.image/variant", "compat-smart")],
-        owner: Some(("ReplicaSet", "demo-deployment-5d9f7c6b8d")),
-        image: "docker.io/wasmedge/example-wasi-http:latest",
-        running_since: Some(&started),
-        ..Default::default()
-    }));
+    s.add(crun_demo_pod("default", &started));
     s.log(
         "default",
         "demo-deployment-5d9f7c6b8d-x2x7q",
         "app",
         "new connection at 0.0.0.0:1234\nServer is listening on port 1234\n",
     );
-    s.add(hpa(
-        "default",
-        "demo-rps",
-        "demo-deployment",
-        json!([{"type": "Pods", "pods": {"metric": {"name": "http_requests_per_second"}, "target": {"type": "AverageValue", "averageValue": "10"}}}]),
-        json!([{"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"}]),
-    ));
+    s.add(crun_demo_hpa("default"));
     // A plain pod with an unrelated warning.
     s.add(pod(PodSpec {
         name: "nginx-1",

@@ -8,7 +8,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::fake_api::{PodSpec, crash_looping, deployment, event, hpa, node, pod, replicaset};
+use common::fake_api::{
+    PodSpec, crash_looping, crun_demo_hpa, crun_demo_pod, deployment, event, hpa, node, pod, replicaset,
+};
 use common::real_api::*;
 use common::roots::copy_fixture;
 use common::*;
@@ -51,14 +53,6 @@ fn message(j: &Value, id: &str) -> String {
     check(j, id)["message"].as_str().unwrap_or_default().to_string()
 }
 
-/// A pod as the fake builds it, in namespace `ns`.
-fn pod_in(ns: &str, spec: PodSpec) -> Value {
-    let mut p = pod(spec);
-    p["metadata"]["namespace"] = json!(ns);
-    p["metadata"].as_object_mut().unwrap().remove("generateName");
-    p
-}
-
 /// tests/cluster.rs's broken world: k3s's RuntimeClasses, a Deployment naming a RuntimeClass that
 /// does not exist, a pod on a runtime this node lacks, a socket-using module, a crash loop, and an
 /// image whose index has no entry for the node.
@@ -82,28 +76,30 @@ fn a_broken_world_fails_each_cluster_check_on_the_real_server() {
     // A spin pod on a node without the spin runtime (the k3s event of the corpus).
     let e02 = std::fs::read_to_string(corpus().join("errors/e02-no-runtime-spin-configured-k3s-event.txt")).unwrap();
     let e02: String = e02.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
-    w.create(pod_in(
+    w.create(pod(PodSpec {
         ns,
-        PodSpec {
-            name: "spin-app-7f9c-kq2lz",
-            node: "worker-shim",
-            runtime_class: Some("spin"),
-            running_since: None,
-            ..Default::default()
-        },
-    ));
+        name: "spin-app-7f9c-kq2lz",
+        node: "worker-shim",
+        runtime_class: Some("spin"),
+        running_since: None,
+        ..Default::default()
+    }));
     w.create(event(ns, "Pod", "spin-app-7f9c-kq2lz", "FailedCreatePodSandBox", e02.trim()));
     // A module that crash-loops on a socket import: its last termination message says so.
-    let mut looping = crash_looping(pod_in(
+    let mut looping = crash_looping(pod(PodSpec {
         ns,
-        PodSpec { name: "net-client", node: "worker-shim", runtime_class: Some("wasmtime"), ..Default::default() },
-    ));
+        name: "net-client",
+        node: "worker-shim",
+        runtime_class: Some("wasmtime"),
+        ..Default::default()
+    }));
     looping["status"]["containerStatuses"][0]["lastState"]["terminated"]["message"] = json!(
         "Error: failed to run main module `/http_client.wasm`\n    1: unknown import: `wasi_snapshot_preview1::sock_getaddrinfo` has not been defined"
     );
     w.create(looping);
     // A Wasm image whose index lists only wasi/wasm (corpus e20).
-    w.create(pod_in(ns, PodSpec {
+    w.create(pod(PodSpec {
+ ns,
         name: "wasm-lunatic-764c4f46d4-5b4zt",
         node: "worker-shim",
         runtime_class: Some("wasmedge"),
@@ -160,24 +156,13 @@ fn a_healthy_crun_world_passes_on_the_real_server() {
     w.create_manifest("second-state-kwasm-deployment-crun-service.yaml", ns);
     w.create(replicaset(ns, "demo-deployment-5d9f7c6b8d", "demo-deployment", Some("crun")));
     let started = ago(120);
-    w.create(pod_in(
-        ns,
-        PodSpec {
-            name: "demo-deployment-5d9f7c6b8d-x2x7q",
-            node: "worker-crun",
-            runtime_class: Some("crun"),
-            annotations: &[("module.wasm.image/variant", "compat-smart")],
-            owner: Some(("ReplicaSet", "demo-deployment-5d9f7c6b8d")),
-            image: "docker.io/wasmedge/example-wasi-http:latest",
-            running_since: Some(&started),
-            ..Default::default()
-        },
-    ));
+    w.create(crun_demo_pod(ns, &started));
+    w.create(crun_demo_hpa(ns));
     let j = report(w.api, "healthy-crun", "worker-crun", ADMIN_TOKEN);
     for id in ["WD301", "WD302", "WD303", "WD304", "WD306", "WD307", "WD308", "WD309"] {
         assert!(matches!(status(&j, id).as_str(), "pass" | "skip"), "{id}: {}", check(&j, id));
     }
-    for id in ["WD301", "WD302", "WD303", "WD304", "WD308", "WD309"] {
+    for id in ["WD301", "WD302", "WD303", "WD304", "WD307", "WD308", "WD309"] {
         assert_eq!(status(&j, id), "pass", "{id}: {}", check(&j, id));
     }
     // No kubelet answers for the node: the real server's 500 is said, not taken for silence.
@@ -268,9 +253,9 @@ fn where_the_real_server_differs_from_the_fake() {
     // metrics.k8s.io is not served without metrics-server.
     assert_eq!(w.api.get("/apis/metrics.k8s.io/v1beta1/pods").0, 404);
     // A pod's status in a create is not kept: the kubelet writes it through pods/status.
-    let p = w.create(pod_in("wd-differ", PodSpec { name: "status-on-create", ..Default::default() }));
+    let p = w.create(pod(PodSpec { ns: "wd-differ", name: "status-on-create", ..Default::default() }));
     assert_eq!(p["status"]["phase"], "Running", "written through the subresource");
-    let mut again = pod_in("wd-differ", PodSpec { name: "status-ignored", ..Default::default() });
+    let mut again = pod(PodSpec { ns: "wd-differ", name: "status-ignored", ..Default::default() });
     again["metadata"].as_object_mut().unwrap().retain(|k, _| k == "name" || k == "namespace");
     let (code, made) = w.api.raw("POST", "/api/v1/namespaces/wd-differ/pods", Some(&again), ADMIN_TOKEN);
     assert_eq!(code, 201, "{made}");
@@ -294,16 +279,14 @@ fn wd304_fix_and_undo_on_the_real_server() {
     w.create(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "crun"}, "handler": "crun"}));
     w.create(deployment(ns, "hello", Some("crun"), &[], "ghcr.io/example/hello:v1"));
     w.create(replicaset(ns, "hello-5d9f7c6b8d", "hello", Some("crun")));
-    w.create(pod_in(
+    w.create(pod(PodSpec {
         ns,
-        PodSpec {
-            name: "hello-5d9f7c6b8d-x2x7q",
-            node: "worker-crun",
-            runtime_class: Some("crun"),
-            owner: Some(("ReplicaSet", "hello-5d9f7c6b8d")),
-            ..Default::default()
-        },
-    ));
+        name: "hello-5d9f7c6b8d-x2x7q",
+        node: "worker-crun",
+        runtime_class: Some("crun"),
+        owner: Some(("ReplicaSet", "hello-5d9f7c6b8d")),
+        ..Default::default()
+    }));
     let root = copy_fixture("healthy-crun");
     let fix = |args: &[&str]| wd(w.api, root.path(), "worker-crun", ADMIN_TOKEN, args);
     let path = format!("/apis/apps/v1/namespaces/{ns}/deployments/hello");

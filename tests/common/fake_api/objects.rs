@@ -117,6 +117,32 @@ pub fn crash_looping(mut pod: Value) -> Value {
     pod
 }
 
+/// The healthy crun world's Wasm pod: KWasm's demo Deployment's pod, annotated, running since `started`.
+pub fn crun_demo_pod(ns: &str, started: &str) -> Value {
+    pod(PodSpec {
+        ns,
+        name: "demo-deployment-5d9f7c6b8d-x2x7q",
+        node: "worker-crun",
+        runtime_class: Some("crun"),
+        annotations: &[("module.wasm.image/variant", "compat-smart")],
+        owner: Some(("ReplicaSet", "demo-deployment-5d9f7c6b8d")),
+        image: "docker.io/wasmedge/example-wasi-http:latest",
+        running_since: Some(started),
+        ..Default::default()
+    })
+}
+
+/// The healthy crun world's HPA: on a `Pods` metric the workload reports, scaling.
+pub fn crun_demo_hpa(ns: &str) -> Value {
+    hpa(
+        ns,
+        "demo-rps",
+        "demo-deployment",
+        json!([{"type": "Pods", "pods": {"metric": {"name": "http_requests_per_second"}, "target": {"type": "AverageValue", "averageValue": "10"}}}]),
+        json!([{"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound", "lastTransitionTime": "2026-11-24T09:00:00Z"}]),
+    )
+}
+
 pub fn deployment(
     ns: &str,
     name: &str,
