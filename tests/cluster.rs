@@ -235,6 +235,14 @@ fn broken_shim_cluster_fails_each_cluster_check() {
     );
     assert!(m.contains("(explained by WD202/WD302)"), "{m}");
 
+    // This node lacks most of k3s's handlers, and no RuntimeClass has a nodeSelector.
+    assert_eq!(status(&j, "WD310"), "fail");
+    assert!(
+        message(&j, "WD310").contains("`spin` (handler `spin`) can schedule to 1 node without it: `worker-shim`"),
+        "{}",
+        message(&j, "WD310")
+    );
+
     assert_eq!(status(&j, "WD309"), "fail");
     let m = message(&j, "WD309");
     assert!(m.starts_with("Pod `default/wasm-lunatic-764c4f46d4-5b4zt` cannot pull its image: its index has no entry for the node's platform"), "{m}");

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use common::fake_api::{
-    PodSpec, crash_looping, crun_demo_hpa, crun_demo_pod, deployment, event, hpa, node, pod, replicaset,
+    PodSpec, crash_looping, crun_demo_hpa, crun_demo_pod, deployment, event, hpa, node, node_with_handlers, pod,
+    replicaset,
 };
 use common::real_api::*;
 use common::roots::copy_fixture;
@@ -370,4 +371,45 @@ fn wd307_scaledobject_on_the_real_server() {
         404,
         "undo deleted it"
     );
+}
+
+/// WD310 on Nodes whose kubelets report their runtime handlers (`status.runtimeHandlers`, written
+/// through `nodes/status` as the kubelet writes it): a RuntimeClass without a nodeSelector sends
+/// pods to a node without its handler, where one is already stuck.
+#[test]
+fn wd310_names_the_nodes_a_runtimeclass_sends_pods_to_in_vain() {
+    let mut w = World::new();
+    let ns = "wd-fleet";
+    w.namespace(ns);
+    w.create(node_with_handlers("spin-a", &[("spin", "provisioned")], &["runc", "spin"]));
+    w.create(node_with_handlers("plain-b", &[], &["runc"]));
+    w.create(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime-spin-v2"}, "handler": "spin"}));
+    w.create(pod(PodSpec {
+        ns,
+        name: "spin-app-1",
+        node: "plain-b",
+        runtime_class: Some("wasmtime-spin-v2"),
+        running_since: None,
+        ..Default::default()
+    }));
+    let (code, n) = w.api.get("/api/v1/nodes/plain-b");
+    assert_eq!(
+        (code, &n["status"]["runtimeHandlers"][0]["name"]),
+        (200, &json!("runc")),
+        "the real server keeps runtimeHandlers: {n}"
+    );
+    let j = report(w.api, "healthy-crun", "worker-crun", ADMIN_TOKEN);
+    assert_eq!(status(&j, "WD310"), "fail", "{}", check(&j, "WD310"));
+    let m = message(&j, "WD310");
+    assert!(m.contains("`wasmtime-spin-v2` (handler `spin`) can schedule to 1 node without it: `plain-b`; stuck there: Pod `wd-fleet/spin-app-1`"), "{m}");
+    // With the installer's label as its nodeSelector, it passes.
+    let (code, _) = w.api.raw(
+        "PATCH",
+        "/apis/node.k8s.io/v1/runtimeclasses/wasmtime-spin-v2",
+        Some(&json!({"scheduling": {"nodeSelector": {"spin": "provisioned"}}})),
+        ADMIN_TOKEN,
+    );
+    assert_eq!(code, 200);
+    let j = report(w.api, "healthy-crun", "worker-crun", ADMIN_TOKEN);
+    assert_eq!(status(&j, "WD310"), "pass", "{}", check(&j, "WD310"));
 }

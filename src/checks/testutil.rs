@@ -199,7 +199,20 @@ pub fn cluster_facts(
 }
 
 pub fn rc(name: &str, handler: &str) -> RuntimeClassInfo {
-    RuntimeClassInfo { name: name.into(), handler: handler.into(), node_selector: BTreeMap::new() }
+    RuntimeClassInfo { name: name.into(), handler: handler.into(), node_selector: BTreeMap::new(), tolerations: vec![] }
+}
+
+/// Node `name` with these labels, as a kubelet of Kubernetes ≥ 1.30 on containerd 2.x reports it
+/// (`handlers`: `status.runtimeHandlers`; `None`: the field is absent).
+pub fn node_info(name: &str, labels: &[(&str, &str)], handlers: Option<&[&str]>) -> NodeInfo {
+    NodeInfo {
+        name: name.into(),
+        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        runtime_version: Some("containerd://2.1.4".into()),
+        taints: vec![],
+        runtime_handlers: handlers.map(|hs| hs.iter().map(|h| h.to_string()).collect()),
+        wasm_ready: None,
+    }
 }
 
 /// A running pod of namespace `demo` on `worker-1`, started at 09:00 (an hour before the facts).

@@ -47,6 +47,37 @@ pub struct RuntimeClassInfo {
     pub name: String,
     pub handler: String,
     pub node_selector: BTreeMap<String, String>,
+    /// `scheduling.tolerations`: the taints its pods tolerate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toleration {
+    pub key: Option<String>,
+    /// `Exists` or `Equal` (the default).
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    /// Empty: every effect.
+    pub effect: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taint {
+    pub key: String,
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+/// The `WasmReady` condition wasmdoctor's agent publishes on a Node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WasmReady {
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub heartbeat: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +87,14 @@ pub struct NodeInfo {
     /// `status.nodeInfo.containerRuntimeVersion`: `containerd://1.7.24`, `docker://…`, `cri-o://…`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+    /// `status.runtimeHandlers[].name` (the kubelet copies them from the CRI status since Kubernetes
+    /// 1.30; containerd reports them from 2.0); `None` when the Node has no such field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_handlers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_ready: Option<WasmReady>,
 }
 
 /// An owner or target reference: `Deployment demo/hello`.

@@ -3,9 +3,38 @@
 
 use std::collections::BTreeMap;
 
+use crate::facts::{NodeInfo, RuntimeClassInfo, Taint, Toleration};
+
 /// Whether a `nodeSelector` selects a node with these labels.
 pub fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Whether a toleration tolerates a taint (Kubernetes' `ToleratesTaint`): same effect (or none
+/// given), and `Exists` on the key (an empty key with `Exists` tolerates everything) or `Equal` on key
+/// and value.
+pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
+    if t.effect.as_deref().is_some_and(|e| !e.is_empty() && e != taint.effect) {
+        return false;
+    }
+    let key = t.key.as_deref().unwrap_or("");
+    match t.operator.as_deref().unwrap_or("Equal") {
+        "Exists" => key.is_empty() || key == taint.key,
+        _ => key == taint.key && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+    }
+}
+
+/// Whether the scheduler can place a pod of this RuntimeClass on this node: its `nodeSelector`
+/// selects the node, and its tolerations tolerate every `NoSchedule`/`NoExecute` taint
+/// (`PreferNoSchedule` only steers). The pod's own selector and tolerations add to these; they are
+/// not known for pods that do not exist yet.
+pub fn schedulable(rc: &RuntimeClassInfo, node: &NodeInfo) -> bool {
+    selects(&rc.node_selector, &node.labels)
+        && node
+            .taints
+            .iter()
+            .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+            .all(|taint| rc.tolerations.iter().any(|t| tolerates(t, taint)))
 }
 
 /// The node label an installer set when it put `handler` on the node (runtime-class-manager's
@@ -89,5 +118,40 @@ mod tests {
         assert_eq!(cpu_nanocores("junk"), 0);
         assert_eq!(memory_bytes("128Mi"), 134_217_728);
         assert_eq!(memory_bytes("1k"), 1000);
+    }
+
+    #[test]
+    fn taints_and_tolerations() {
+        let taint =
+            |k: &str, v: Option<&str>, e: &str| Taint { key: k.into(), value: v.map(String::from), effect: e.into() };
+        let tol = |k: Option<&str>, op: &str, v: Option<&str>, e: Option<&str>| Toleration {
+            key: k.map(String::from),
+            operator: Some(op.into()),
+            value: v.map(String::from),
+            effect: e.map(String::from),
+        };
+        let gpu = taint("nvidia.com/gpu", Some("true"), "NoSchedule");
+        assert!(tolerates(&tol(Some("nvidia.com/gpu"), "Exists", None, None), &gpu));
+        assert!(tolerates(&tol(Some("nvidia.com/gpu"), "Equal", Some("true"), Some("NoSchedule")), &gpu));
+        assert!(!tolerates(&tol(Some("nvidia.com/gpu"), "Equal", Some("false"), None), &gpu));
+        assert!(!tolerates(&tol(Some("nvidia.com/gpu"), "Exists", None, Some("NoExecute")), &gpu));
+        assert!(tolerates(&tol(None, "Exists", None, None), &gpu), "an empty key with Exists tolerates all");
+        let rc = RuntimeClassInfo {
+            name: "spin".into(),
+            handler: "spin".into(),
+            node_selector: BTreeMap::new(),
+            tolerations: vec![],
+        };
+        let mut node = NodeInfo {
+            name: "n".into(),
+            labels: BTreeMap::new(),
+            runtime_version: None,
+            taints: vec![gpu],
+            runtime_handlers: None,
+            wasm_ready: None,
+        };
+        assert!(!schedulable(&rc, &node));
+        node.taints[0].effect = "PreferNoSchedule".into();
+        assert!(schedulable(&rc, &node), "PreferNoSchedule only steers");
     }
 }

@@ -261,6 +261,15 @@ impl World {
             made["status"] = s;
             made = self.api.admin("PUT", &format!("{item}/status"), Some(&made));
         }
+        // A new Node gets `node.kubernetes.io/not-ready:NoSchedule` (admission, TaintNodesByCondition);
+        // the node lifecycle controller removes it once the kubelet reports Ready. Play that controller.
+        if made["kind"] == "Node"
+            && made["status"]["conditions"]
+                .as_array()
+                .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        {
+            made = self.api.admin("PATCH", &item, Some(&json!({"spec": {"taints": null}})));
+        }
         made
     }
 

@@ -11,13 +11,17 @@ pub mod wd306_wasm_socket_errors;
 pub mod wd307_hpa_metric_source;
 pub mod wd308_wasm_pod_failures;
 pub mod wd309_wasm_image_pull;
+pub mod wd310_runtimeclass_nodes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::checks::{Ctx, Outcome, gate};
-use crate::facts::{ClusterFacts, ContainerLog, EventInfo, Facts, PodInfo, Route, RuntimeClassInfo, WorkloadInfo};
+use crate::facts::{
+    ClusterFacts, ContainerLog, EventInfo, Facts, NodeInfo, PodInfo, Route, RuntimeClassInfo, WorkloadInfo,
+};
 use crate::report::Affected;
 use crate::rules::containerd::classify;
+use crate::rules::kube::installer_label;
 use crate::rules::text::list;
 use crate::rules::wasm::looks_wasm_name;
 
@@ -51,6 +55,50 @@ fn node_all_handlers(facts: &Facts) -> Option<BTreeSet<String>> {
         out.extend(cri.runtimes.iter().map(|r| r.name.clone()));
     }
     Some(out)
+}
+
+/// What is known of a node's runtime handler, and from where.
+enum Handler {
+    Has(String),
+    Lacks(String),
+    Unknown(String),
+}
+
+/// Whether `node` has runtime handler `handler`, from the best evidence there is: this node's own
+/// containerd (when it is this node), the Node's `status.runtimeHandlers` (Kubernetes ≥ 1.30 with
+/// containerd ≥ 2.0), a `WasmReady` condition on the Node; else unknown, and why.
+fn handler_on(ctx: &Ctx, node: &NodeInfo, handler: &str) -> Handler {
+    if ctx.facts.node_name.as_deref() == Some(node.name.as_str())
+        && let Some(all) = node_all_handlers(ctx.facts)
+    {
+        return if all.contains(handler) {
+            Handler::Has("this node's containerd".into())
+        } else {
+            Handler::Lacks(format!("this node's containerd has no runtime `{handler}`"))
+        };
+    }
+    if let Some(hs) = &node.runtime_handlers {
+        return if hs.iter().any(|h| h == handler) {
+            Handler::Has("its status.runtimeHandlers".into())
+        } else {
+            Handler::Lacks(format!(
+                "its status.runtimeHandlers are {}",
+                list(&hs.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>())
+            ))
+        };
+    }
+    if let Some(w) = &node.wasm_ready {
+        let why = w.reason.clone().or(w.message.clone()).unwrap_or_default();
+        return match w.status.as_str() {
+            "True" => Handler::Has("its `WasmReady` condition".into()),
+            "False" => Handler::Lacks(format!("its `WasmReady` condition is `False` ({why})")),
+            s => Handler::Unknown(format!("its `WasmReady` condition is `{s}` ({why})")),
+        };
+    }
+    let label = installer_label(&node.labels, handler).map(|l| format!("; installer label `{l}`")).unwrap_or_default();
+    Handler::Unknown(format!(
+        "no status.runtimeHandlers (containerd before 2.0, or Kubernetes before 1.30) and no `WasmReady` condition{label}"
+    ))
 }
 
 /// Whether a RuntimeClass runs Wasm: its handler is one of this node's Wasm runtimes, or (where

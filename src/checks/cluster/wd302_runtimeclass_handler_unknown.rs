@@ -1,7 +1,7 @@
 //! WD302 runtimeclass-handler-unknown: every Wasm RuntimeClass that can schedule to this node has its
 //! handler in this node's containerd; other nodes' runtimes are shown as unknown from here.
 
-use super::{is_wasm_rc, node_all_handlers, node_handlers};
+use super::{Handler, handler_on, is_wasm_rc, node_all_handlers, node_handlers};
 use crate::checks::{Ctx, Outcome, gate};
 use crate::facts::{ClusterFacts, NodeInfo, RuntimeClassInfo};
 use crate::rules::kube::{installer_label, selects};
@@ -33,12 +33,32 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
                 .filter(|n| Some(n.name.as_str()) != this && selects(&rc.node_selector, &n.labels))
                 .collect();
             if !matching.is_empty() {
+                // The same per-node evidence as WD310: status.runtimeHandlers, the agent's WasmReady.
+                let (mut has, mut lacks, mut unknown) = (0, 0, 0);
+                for n in &matching {
+                    match handler_on(ctx, n, &rc.handler) {
+                        Handler::Has(_) => has += 1,
+                        Handler::Lacks(_) => lacks += 1,
+                        Handler::Unknown(_) => unknown += 1,
+                    }
+                }
                 let labelled = matching.iter().filter(|n| installer_label(&n.labels, &rc.handler).is_some()).count();
+                let mut said = Vec::new();
+                if has > 0 {
+                    said.push(format!("{has} {} it", if has == 1 { "has" } else { "have" }));
+                }
+                if lacks > 0 {
+                    said.push(format!("{lacks} {} it (see WD310)", if lacks == 1 { "lacks" } else { "lack" }));
+                }
+                if unknown > 0 {
+                    said.push(format!("{unknown} unknown from here ({labelled} carry an installer label)"));
+                }
                 others.push(format!(
-                    "`{}`: {} other {} can run it, whose runtimes are unknown from here ({labelled} carry an installer label)",
+                    "`{}`: {} other {} can run it: {}",
                     rc.name,
                     matching.len(),
-                    if matching.len() == 1 { "node" } else { "nodes" }
+                    if matching.len() == 1 { "node" } else { "nodes" },
+                    said.join(", ")
                 ));
             }
         }
@@ -105,11 +125,7 @@ mod tests {
         let mut elsewhere = rc("spin", "spin");
         elsewhere.node_selector.insert("spin".into(), "provisioned".into());
         let mut c = with(vec![elsewhere]);
-        c.nodes = crate::facts::Fact::Collected(vec![NodeInfo {
-            name: "worker-1".into(),
-            labels: Default::default(),
-            runtime_version: None,
-        }]);
+        c.nodes = crate::facts::Fact::Collected(vec![node_info("worker-1", &[], None)]);
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, c).status, Status::Pass, "a selector that excludes this node");
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, with(vec![rc("runc", "runc")])).status, Status::Skip);
     }

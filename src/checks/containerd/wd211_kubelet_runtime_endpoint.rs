@@ -187,9 +187,8 @@ mod tests {
         let mut f = facts(node(config(SHIM_RUNTIME_V2)));
         let mut c = cluster_facts(vec![], vec![], vec![], vec![]);
         c.nodes = Fact::Collected(vec![NodeInfo {
-            name: "worker-1".into(),
-            labels: Default::default(),
             runtime_version: Some("docker://24.0.7".into()),
+            ..node_info("worker-1", &[], None)
         }]);
         f.cluster = Fact::Collected(c);
         let node = f.node.collected().unwrap().clone();

@@ -87,14 +87,36 @@ pub(super) struct RuntimeClassItem {
 struct Scheduling {
     #[serde(default)]
     node_selector: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    tolerations: Option<Vec<TolerationItem>>,
+}
+
+#[derive(Deserialize)]
+struct TolerationItem {
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    operator: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    effect: Option<String>,
 }
 
 impl RuntimeClassItem {
     pub(super) fn into_info(self) -> RuntimeClassInfo {
+        let (node_selector, tolerations) = match self.scheduling {
+            Some(s) => (s.node_selector.unwrap_or_default(), s.tolerations.unwrap_or_default()),
+            None => (BTreeMap::new(), Vec::new()),
+        };
         RuntimeClassInfo {
             name: self.metadata.name,
             handler: self.handler,
-            node_selector: self.scheduling.and_then(|s| s.node_selector).unwrap_or_default(),
+            node_selector,
+            tolerations: tolerations
+                .into_iter()
+                .map(|t| Toleration { key: t.key, operator: t.operator, value: t.value, effect: t.effect })
+                .collect(),
         }
     }
 }
@@ -104,7 +126,25 @@ pub(super) struct NodeItem {
     #[serde(default)]
     metadata: Meta,
     #[serde(default)]
+    spec: NodeSpec,
+    #[serde(default)]
     status: NodeStatus,
+}
+
+#[derive(Deserialize, Default)]
+struct NodeSpec {
+    #[serde(default)]
+    taints: Option<Vec<TaintItem>>,
+}
+
+#[derive(Deserialize)]
+struct TaintItem {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    effect: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,6 +152,31 @@ pub(super) struct NodeItem {
 struct NodeStatus {
     #[serde(default)]
     node_info: Option<NodeSystemInfo>,
+    #[serde(default)]
+    runtime_handlers: Option<Vec<NamedHandler>>,
+    #[serde(default)]
+    conditions: Option<Vec<NodeCondition>>,
+}
+
+#[derive(Deserialize)]
+struct NamedHandler {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeCondition {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    last_heartbeat_time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -123,10 +188,26 @@ struct NodeSystemInfo {
 
 impl NodeItem {
     pub(super) fn into_info(self) -> NodeInfo {
+        let wasm_ready =
+            self.status.conditions.unwrap_or_default().into_iter().find(|c| c.kind == "WasmReady").map(|c| WasmReady {
+                status: c.status,
+                reason: c.reason,
+                message: c.message,
+                heartbeat: c.last_heartbeat_time,
+            });
         NodeInfo {
             name: self.metadata.name,
             labels: self.metadata.labels.unwrap_or_default(),
             runtime_version: self.status.node_info.and_then(|i| i.container_runtime_version),
+            taints: self
+                .spec
+                .taints
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| Taint { key: t.key, value: t.value, effect: t.effect })
+                .collect(),
+            runtime_handlers: self.status.runtime_handlers.map(|hs| hs.into_iter().map(|h| h.name).collect()),
+            wasm_ready,
         }
     }
 }

@@ -9,7 +9,20 @@ pub fn node(name: &str, labels: &[(&str, &str)]) -> Value {
     l.insert("kubernetes.io/hostname", name);
     l.insert("kubernetes.io/os", "linux");
     json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": l},
-           "status": {"nodeInfo": {"containerRuntimeVersion": "containerd://1.7.24", "kubeletVersion": "v1.33.0"}}})
+           "status": {"nodeInfo": {"containerRuntimeVersion": "containerd://1.7.24", "kubeletVersion": "v1.33.0"},
+                      "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+                                      "lastHeartbeatTime": "2026-11-24T09:59:00Z", "lastTransitionTime": "2026-11-24T07:00:00Z"}]}})
+}
+
+/// A Node whose kubelet (Kubernetes ≥ 1.30, containerd 2.x) reports these runtime handlers.
+pub fn node_with_handlers(name: &str, labels: &[(&str, &str)], handlers: &[&str]) -> Value {
+    let mut n = node(name, labels);
+    n["status"]["nodeInfo"]["containerRuntimeVersion"] = json!("containerd://2.1.4");
+    n["status"]["runtimeHandlers"] = handlers
+        .iter()
+        .map(|h| json!({"name": h, "features": {"recursiveReadOnlyMounts": true, "userNamespaces": true}}))
+        .collect();
+    n
 }
 
 pub struct PodSpec<'a> {
