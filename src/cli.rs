@@ -110,6 +110,16 @@ pub enum Command {
     },
     /// List the checks this build runs
     List,
+    /// Run the node checks on an interval and publish the `WasmReady` condition on this node's Node
+    /// (`--node` or $NODE_NAME), as a DaemonSet does; SIGTERM sets it `Unknown` (`AgentStopped`)
+    Agent {
+        /// Time between runs (`30s`, `5m`, `1h`)
+        #[arg(long, default_value = "5m", value_parser = parse_interval)]
+        interval: std::time::Duration,
+        /// One run, then exit: 0 when the condition was published
+        #[arg(long)]
+        once: bool,
+    },
     /// Collect the facts and save them, to reproduce a report offline with `check --facts`
     Collect {
         /// Where to write the facts (JSON); `-` for stdout
@@ -136,6 +146,16 @@ pub enum Format {
 fn parse_timeout(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
     if v.is_finite() && v > 0.0 && v <= 3600.0 { Ok(v) } else { Err("must be between 0 and 3600 seconds".into()) }
+}
+
+/// `30s`, `5m`, `1h` (jiff's friendly durations), at least one second.
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("`{s}` is not a duration like 30s or 5m: {e}"))?;
+    let d = std::time::Duration::try_from(d).map_err(|_| format!("`{s}` is negative"))?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("`{s}` is under a second"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

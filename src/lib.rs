@@ -3,6 +3,7 @@
 //! CLI → collectors (all I/O) → `Facts` → pure checks (`registry`) → `Report` → text | JSON | TUI;
 //! a finding → its fix `plan` → `fix` (consent, execution, re-check). Domain rules live in `rules`.
 
+pub mod agent;
 pub mod catalog;
 pub mod checks;
 pub mod cli;
@@ -63,6 +64,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
+        Some(Command::Agent { interval, once }) => agent(&cli, *interval, *once),
         Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
             fix(&cli, ids, *all, FixMode { dry_run: *dry_run, yes: *yes, no_restart: *no_restart })
         }
@@ -153,6 +155,70 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     };
     write_stdout(&out)?;
     Ok(ExitStatus::for_report(&report, g.fail_on))
+}
+
+/// `wasmdoctor agent`: the node checks, then `WasmReady` on the Node, every `interval` (or once).
+/// One line per run on stdout. A run that cannot publish is said and retried at the next interval;
+/// with `--once` it is exit 1. SIGTERM or SIGINT sets the condition `Unknown` and ends with 0.
+fn agent(cli: &Cli, interval: Duration, once: bool) -> anyhow::Result<ExitStatus> {
+    let g = &cli.global;
+    let Some(node) = g.node_name.clone() else {
+        anyhow::bail!(
+            "the agent publishes on this node's Node: give `--node` or $NODE_NAME (the downward API's spec.nodeName)"
+        );
+    };
+    let policy = load_policy(cli)?;
+    let mut opts = collect_options(cli);
+    opts.cluster = false;
+    let copts = collect::cluster::ClusterOptions {
+        kubeconfig: g.kubeconfig.clone(),
+        context: g.context.clone(),
+        timeout: opts.source_timeout,
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)).context("installing the signal handler")?;
+    }
+    loop {
+        let facts = collect::collect(&opts);
+        let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
+        let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
+        let cond = agent::condition(&report);
+        let published = agent::publish::publish(&copts, &node, &cond);
+        let line = match &published {
+            Ok(()) => format!(
+                "{} {} {}={} ({}): {}",
+                facts.collected_at,
+                node,
+                agent::CONDITION,
+                cond.status,
+                cond.reason,
+                cond.message
+            ),
+            Err(e) => format!("{} {} could not publish {}: {e}", facts.collected_at, node, agent::CONDITION),
+        };
+        write_stdout(&(report::escape::line(&line).into_owned() + "\n"))?;
+        if once {
+            return Ok(if published.is_ok() { ExitStatus::Clean } else { ExitStatus::Findings });
+        }
+        let next = std::time::Instant::now() + interval;
+        while std::time::Instant::now() < next && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let stopped = agent::WasmReady {
+                status: "Unknown",
+                reason: "AgentStopped".into(),
+                message: "wasmdoctor's agent on this node stopped; the condition is not kept up to date".into(),
+            };
+            let said = match agent::publish::publish(&copts, &node, &stopped) {
+                Ok(()) => format!("{node} {}=Unknown (AgentStopped)", agent::CONDITION),
+                Err(e) => format!("{node} could not mark {} Unknown on stopping: {e}", agent::CONDITION),
+            };
+            write_stdout(&(report::escape::line(&said).into_owned() + "\n"))?;
+            return Ok(ExitStatus::Clean);
+        }
+    }
 }
 
 fn collect(cli: &Cli) -> Facts {

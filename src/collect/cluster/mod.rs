@@ -129,6 +129,11 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
     })
 }
 
+/// A name as one URL path segment (a Node name from `--node` is the user's text).
+pub fn path_segment(s: &str) -> String {
+    list::percent_encode(s)
+}
+
 /// Whether KEDA's `ScaledObject` API is served (`None` when the server did not say).
 async fn keda_served(client: &kube::Client, deadline: Instant) -> Option<bool> {
     match tokio::time::timeout_at(deadline, bounded::request(client, get("/apis/keda.sh/v1alpha1"), SMALL)).await {

@@ -1,0 +1,136 @@
+//! `wasmdoctor agent` against the real kube-apiserver: `WasmReady` is written through `nodes/status`
+//! by a strategic-merge patch that leaves the kubelet's conditions exactly as they were; the
+//! transition time moves only on a change; SIGTERM leaves `Unknown`; a 403 names the permission.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::fake_api::node;
+use common::real_api::*;
+use common::*;
+use serde_json::Value;
+
+fn agent(api: &RealApi, host: &str, node: &str, token: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path(), token);
+    let root = fixture(host);
+    let mut args = vec![
+        "agent",
+        "--no-docker",
+        "--host-root",
+        root.to_str().unwrap(),
+        "--node",
+        node,
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    run(&args)
+}
+
+fn condition(api: &RealApi, node: &str, kind: &str) -> Value {
+    let (code, n) = api.get(&format!("/api/v1/nodes/{node}"));
+    assert_eq!(code, 200, "{n}");
+    n["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == kind))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn the_agent_publishes_wasm_ready_and_touches_nothing_else() {
+    let mut w = World::new();
+    w.create(node("agent-1", &[]));
+    let ready = condition(w.api, "agent-1", "Ready");
+    assert_eq!(ready["status"], "True");
+
+    // crun without a WASM handler: False, the first failing check as the reason.
+    let r = agent(w.api, "crun-no-wasm", "agent-1", ADMIN_TOKEN, &["--once"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("agent-1 WasmReady=False (WD103CrunWasmHandler): WD103 fails: crun `1.23.1`"),
+        "{}",
+        r.stdout
+    );
+    let first = condition(w.api, "agent-1", "WasmReady");
+    assert_eq!(
+        (first["status"].as_str(), first["reason"].as_str()),
+        (Some("False"), Some("WD103CrunWasmHandler")),
+        "{first}"
+    );
+    assert_eq!(condition(w.api, "agent-1", "Ready"), ready, "the kubelet's Ready condition changed");
+    let (_, n) = w.api.get("/api/v1/nodes/agent-1");
+    let managers: Vec<(&str, &str)> = n["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["manager"].as_str().unwrap_or(""), m["subresource"].as_str().unwrap_or("")))
+        .collect();
+    assert!(managers.contains(&("wasmdoctor", "status")), "{managers:?}");
+
+    // The same verdict again: a heartbeat, no transition.
+    std::thread::sleep(Duration::from_millis(1100));
+    agent(w.api, "crun-no-wasm", "agent-1", ADMIN_TOKEN, &["--once"]);
+    let again = condition(w.api, "agent-1", "WasmReady");
+    assert_eq!(again["lastTransitionTime"], first["lastTransitionTime"]);
+    assert_ne!(again["lastHeartbeatTime"], first["lastHeartbeatTime"]);
+
+    // A healthy node: True, and the transition moves.
+    std::thread::sleep(Duration::from_millis(1100));
+    let r = agent(w.api, "healthy-shim", "agent-1", ADMIN_TOKEN, &["--once"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let healthy = condition(w.api, "agent-1", "WasmReady");
+    assert_eq!(
+        (healthy["status"].as_str(), healthy["reason"].as_str()),
+        (Some("True"), Some("NodeChecksPass")),
+        "{healthy}"
+    );
+    assert_ne!(healthy["lastTransitionTime"], first["lastTransitionTime"]);
+    assert_eq!(condition(w.api, "agent-1", "Ready"), ready);
+}
+
+#[test]
+fn sigterm_leaves_the_condition_unknown() {
+    let mut w = World::new();
+    w.create(node("agent-2", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = w.api.kubeconfig(dir.path(), ADMIN_TOKEN);
+    let mut child = bin()
+        .args(["agent", "--interval", "1h", "--no-docker", "--node", "agent-2", "--host-root"])
+        .arg(fixture("healthy-shim"))
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the agent");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while condition(w.api, "agent-2", "WasmReady")["status"] != "True" {
+        assert!(Instant::now() < deadline, "the agent never published");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let c = condition(w.api, "agent-2", "WasmReady");
+    assert_eq!((c["status"].as_str(), c["reason"].as_str()), (Some("Unknown"), Some("AgentStopped")), "{c}");
+}
+
+#[test]
+fn a_forbidden_patch_names_the_permission() {
+    let mut w = World::new();
+    w.create(node("agent-3", &[]));
+    let r = agent(w.api, "healthy-shim", "agent-3", NOBODY_TOKEN, &["--once"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("could not publish WasmReady: forbidden: wasmdoctor may not `get` `nodes` of Node `agent-3`"),
+        "{}",
+        r.stdout
+    );
+    assert!(condition(w.api, "agent-3", "WasmReady").is_null(), "nothing was written");
+}
