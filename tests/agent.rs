@@ -134,3 +134,29 @@ fn a_forbidden_patch_names_the_permission() {
     );
     assert!(condition(w.api, "agent-3", "WasmReady").is_null(), "nothing was written");
 }
+
+/// `deploy/` applied to the real server (strict field validation: every field is one Kubernetes
+/// knows): with its ServiceAccount's identity the agent publishes, and can write nothing else.
+#[test]
+fn deploys_rbac_is_enough_for_the_agent_and_no_more() {
+    let mut w = World::new();
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    w.apply_yaml(&std::fs::read_to_string(deploy.join("rbac.yaml")).unwrap());
+    w.apply_yaml(&std::fs::read_to_string(deploy.join("daemonset.yaml")).unwrap());
+    w.create(node("agent-4", &[]));
+    // The token user is the ServiceAccount `wasmdoctor/wasmdoctor` that deploy/ binds.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while w.api.raw("GET", "/api/v1/nodes/agent-4", None, READER_TOKEN).0 != 200 {
+        assert!(Instant::now() < deadline, "the binding was never honoured");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let r = agent(w.api, "healthy-shim", "agent-4", READER_TOKEN, &["--once"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(condition(w.api, "agent-4", "WasmReady")["status"], "True");
+    // Nothing else: not the Node's spec, not a RuntimeClass, not a pod.
+    let patch = serde_json::json!({"metadata": {"labels": {"x": "y"}}});
+    assert_eq!(w.api.raw("PATCH", "/api/v1/nodes/agent-4", Some(&patch), READER_TOKEN).0, 403);
+    let rc = serde_json::json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "x"}, "handler": "x"});
+    assert_eq!(w.api.raw("POST", "/apis/node.k8s.io/v1/runtimeclasses", Some(&rc), READER_TOKEN).0, 403);
+    assert_eq!(w.api.raw("GET", "/api/v1/pods", None, READER_TOKEN).0, 403);
+}

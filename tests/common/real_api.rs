@@ -253,7 +253,8 @@ impl World {
             }
         }
         let collection = path_of(&obj);
-        let mut made = self.api.admin("POST", &collection, Some(&obj));
+        // Strict: a field the server does not know is an error, not silently dropped.
+        let mut made = self.api.admin("POST", &format!("{collection}?fieldValidation=Strict"), Some(&obj));
         let name = made["metadata"]["name"].as_str().unwrap_or_default().to_string();
         let item = format!("{collection}/{name}");
         self.created.push(item.clone());
