@@ -120,6 +120,9 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Every node's Wasm readiness from the cluster: the agent's `WasmReady`, reported runtime
+    /// handlers, installer labels, the Wasm RuntimeClasses that can schedule there; failures first
+    Fleet,
     /// Collect the facts and save them, to reproduce a report offline with `check --facts`
     Collect {
         /// Where to write the facts (JSON); `-` for stdout

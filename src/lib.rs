@@ -12,6 +12,7 @@ pub mod engine;
 pub mod exit;
 pub mod facts;
 pub mod fix;
+pub mod fleet;
 pub mod plan;
 pub mod policy;
 pub mod registry;
@@ -65,6 +66,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Some(Command::Check(args)) => check(&cli, args),
         Some(Command::Agent { interval, once }) => agent(&cli, *interval, *once),
+        Some(Command::Fleet) => fleet(&cli),
         Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
             fix(&cli, ids, *all, FixMode { dry_run: *dry_run, yes: *yes, no_restart: *no_restart })
         }
@@ -219,6 +221,29 @@ fn agent(cli: &Cli, interval: Duration, once: bool) -> anyhow::Result<ExitStatus
             return Ok(ExitStatus::Clean);
         }
     }
+}
+
+/// `wasmdoctor fleet [--json]`: exit 1 when a node is not ready or its report is stale, 2 when
+/// the cluster cannot be read.
+fn fleet(cli: &Cli) -> anyhow::Result<ExitStatus> {
+    let opts = collect::CollectOptions { node: false, docker: false, ..collect_options(cli) };
+    let facts = collect::collect(&opts);
+    let cluster = match &facts.cluster {
+        facts::Fact::Collected(c) => c,
+        facts::Fact::Unavailable(m) => anyhow::bail!("the cluster cannot be read: {}", m.reason),
+    };
+    if let facts::Fact::Unavailable(m) = &cluster.nodes {
+        anyhow::bail!("the Nodes cannot be listed: {}", m.reason);
+    }
+    let now = rules::time::epoch(&facts.collected_at).unwrap_or_default();
+    let view = fleet::view(cluster, now);
+    if cli.global.json {
+        write_stdout(&(serde_json::to_string_pretty(&view).context("serializing the fleet")? + "\n"))?;
+    } else {
+        write_stdout(&fleet::render(&view))?;
+    }
+    let bad = view.nodes.iter().any(|r| matches!(r.verdict, "not-ready" | "stale"));
+    Ok(if bad { ExitStatus::Findings } else { ExitStatus::Clean })
 }
 
 fn collect(cli: &Cli) -> Facts {

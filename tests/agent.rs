@@ -160,3 +160,38 @@ fn deploys_rbac_is_enough_for_the_agent_and_no_more() {
     assert_eq!(w.api.raw("POST", "/apis/node.k8s.io/v1/runtimeclasses", Some(&rc), READER_TOKEN).0, 403);
     assert_eq!(w.api.raw("GET", "/api/v1/pods", None, READER_TOKEN).0, 403);
 }
+
+/// `wasmdoctor fleet` from a laptop: one node whose agent reports a failure, one whose kubelet reports
+/// its handlers but runs no agent; failures first, and what the agent would add is said.
+#[test]
+fn the_fleet_view_reads_every_node_from_the_api() {
+    let mut w = World::new();
+    w.create(node("fleet-broken", &[]));
+    w.create(common::fake_api::node_with_handlers("fleet-bare", &[("spin", "provisioned")], &["runc", "spin"]));
+    w.create(serde_json::json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime-spin-v2"}, "handler": "spin"}));
+    assert_eq!(agent(w.api, "crun-no-wasm", "fleet-broken", ADMIN_TOKEN, &["--once"]).code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = w.api.kubeconfig(dir.path(), ADMIN_TOKEN);
+    let r = run(&["fleet", "--kubeconfig", kc.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("✗ fleet-broken · WasmReady=False (WD103CrunWasmHandler), heartbeat "),
+        "{}",
+        r.stdout
+    );
+    assert!(lines[1].starts_with("    WD103 fails: crun `1.23.1`"), "{}", r.stdout);
+    assert!(
+        lines[2].starts_with("? fleet-bare · no WasmReady (no agent) · handlers: runc, spin · containerd://2.1.4 · labels: spin=provisioned · RuntimeClasses: wasmtime-spin-v2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("2 nodes: 0 ready, 1 not ready, 0 stale, 1 unknown\n1 of 2 nodes have no WasmReady"),
+        "{}",
+        r.stdout
+    );
+    let j = run(&["fleet", "--json", "--kubeconfig", kc.to_str().unwrap()]).json();
+    assert_eq!(j["nodes"][0]["failing"], serde_json::json!(["WD103"]));
+    assert_eq!(j["with_agent"], 1);
+}
