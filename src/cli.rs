@@ -119,6 +119,9 @@ pub enum Command {
         /// One run, then exit: 0 when the condition was published
         #[arg(long)]
         once: bool,
+        /// Serve `/healthz` and `/metrics` (Prometheus text) on this address (`0.0.0.0:9810`)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
     },
     /// Every node's Wasm readiness from the cluster: the agent's `WasmReady`, reported runtime
     /// handlers, installer labels, the Wasm RuntimeClasses that can schedule there; failures first

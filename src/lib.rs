@@ -65,7 +65,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
-        Some(Command::Agent { interval, once }) => agent(&cli, *interval, *once),
+        Some(Command::Agent { interval, once, listen }) => agent(&cli, *interval, *once, *listen),
         Some(Command::Fleet) => fleet(&cli),
         Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
             fix(&cli, ids, *all, FixMode { dry_run: *dry_run, yes: *yes, no_restart: *no_restart })
@@ -162,7 +162,12 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
 /// `wasmdoctor agent`: the node checks, then `WasmReady` on the Node, every `interval` (or once).
 /// One line per run on stdout. A run that cannot publish is said and retried at the next interval;
 /// with `--once` it is exit 1. SIGTERM or SIGINT sets the condition `Unknown` and ends with 0.
-fn agent(cli: &Cli, interval: Duration, once: bool) -> anyhow::Result<ExitStatus> {
+fn agent(
+    cli: &Cli,
+    interval: Duration,
+    once: bool,
+    listen: Option<std::net::SocketAddr>,
+) -> anyhow::Result<ExitStatus> {
     let g = &cli.global;
     let Some(node) = g.node_name.clone() else {
         anyhow::bail!(
@@ -181,12 +186,28 @@ fn agent(cli: &Cli, interval: Duration, once: bool) -> anyhow::Result<ExitStatus
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)).context("installing the signal handler")?;
     }
+    let served = std::sync::Arc::new(std::sync::Mutex::new(agent::serve::Status::default()));
+    if let Some(addr) = listen {
+        let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+        agent::serve::serve(listener, std::sync::Arc::clone(&served), interval);
+    }
+    // After an API error the next try comes sooner: 5 s, doubling, up to the interval, ±20 %.
+    let mut backoff = Duration::from_secs(5);
+    let mut last_published: Option<i64> = None;
     loop {
+        let started = std::time::Instant::now();
         let facts = collect::collect(&opts);
         let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
         let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
         let cond = agent::condition(&report);
         let published = agent::publish::publish(&copts, &node, &cond);
+        if published.is_ok() {
+            last_published = rules::time::epoch(&rules::time::rfc3339(std::time::SystemTime::now()));
+        }
+        if let Ok(mut s) = served.lock() {
+            s.metrics = agent::serve::metrics(&report, started.elapsed(), last_published);
+            s.last_run = Some(std::time::Instant::now());
+        }
         let line = match &published {
             Ok(()) => format!(
                 "{} {} {}={} ({}): {}",
@@ -203,7 +224,16 @@ fn agent(cli: &Cli, interval: Duration, once: bool) -> anyhow::Result<ExitStatus
         if once {
             return Ok(if published.is_ok() { ExitStatus::Clean } else { ExitStatus::Findings });
         }
-        let next = std::time::Instant::now() + interval;
+        let wait = if published.is_ok() {
+            backoff = Duration::from_secs(5);
+            interval
+        } else {
+            let jitter = 0.8 + 0.4 * (started.elapsed().subsec_nanos() % 1000) as f64 / 1000.0;
+            let wait = backoff.min(interval).mul_f64(jitter);
+            backoff = (backoff * 2).min(interval);
+            wait
+        };
+        let next = std::time::Instant::now() + wait;
         while std::time::Instant::now() < next && !stop.load(std::sync::atomic::Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -98,8 +98,10 @@ fn sigterm_leaves_the_condition_unknown() {
     w.create(node("agent-2", &[]));
     let dir = tempfile::tempdir().unwrap();
     let kc = w.api.kubeconfig(dir.path(), ADMIN_TOKEN);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
     let mut child = bin()
-        .args(["agent", "--interval", "1h", "--no-docker", "--node", "agent-2", "--host-root"])
+        .args(["agent", "--interval", "1h", "--no-docker", "--node", "agent-2", "--listen", &listen, "--host-root"])
         .arg(fixture("healthy-shim"))
         .arg("--kubeconfig")
         .arg(&kc)
@@ -111,6 +113,28 @@ fn sigterm_leaves_the_condition_unknown() {
         assert!(Instant::now() < deadline, "the agent never published");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Its endpoints: healthy after a run, and the run's checks as Prometheus text.
+    let get = |path: &str| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&listen).unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let health = get("/healthz");
+    assert!(health.starts_with("HTTP/1.0 200 OK") && health.ends_with("ok\n"), "{health}");
+    let metrics = get("/metrics");
+    assert!(
+        metrics.contains(
+            "wasmdoctor_check_status{id=\"WD105\",slug=\"shim-binaries\",category=\"node\",status=\"pass\"} 1\n"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("\nwasmdoctor_run_duration_seconds "), "{metrics}");
+    assert!(metrics.contains("\nwasmdoctor_last_success_timestamp_seconds "), "{metrics}");
+    assert!(!metrics.contains("WD301"), "cluster checks are not the agent's: {metrics}");
+    assert!(get("/other").starts_with("HTTP/1.0 404"));
     // SAFETY: kill(2) on the child this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
