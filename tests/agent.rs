@@ -219,3 +219,59 @@ fn the_fleet_view_reads_every_node_from_the_api() {
     assert_eq!(j["nodes"][0]["failing"], serde_json::json!(["WD103"]));
     assert_eq!(j["with_agent"], 1);
 }
+
+/// An API server that is not there, and one that accepts connections and never answers: the agent
+/// keeps running, says so on each try within its time limit, and tries again sooner than its
+/// interval (5 s, doubling); SIGTERM still ends it cleanly.
+#[test]
+fn the_agent_keeps_running_while_the_api_is_down() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    agent_against_a_dead_server(port);
+    // Hung: connections are accepted and held, never answered.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hung.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in hung.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    agent_against_a_dead_server(port);
+}
+
+fn agent_against_a_dead_server(port: u16) {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: down\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: down\n  context:\n    cluster: down\n    user: u\ncurrent-context: down\n"),
+    )
+    .unwrap();
+    let mut child = bin()
+        .args(["agent", "--interval", "1h", "--timeout", "2", "--no-docker", "--node", "down-1", "--host-root"])
+        .arg(fixture("healthy-shim"))
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the agent");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first run");
+    assert!(first.contains("down-1 could not publish WasmReady: "), "{first}");
+    let second = rx.recv_timeout(Duration::from_secs(20)).expect("a retry before the hour is up");
+    assert!(second.contains("could not publish WasmReady"), "{second}");
+    assert!(started.elapsed() < Duration::from_secs(30), "the retry waited {:?}", started.elapsed());
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert!(child.wait().unwrap().success());
+}
