@@ -2,14 +2,14 @@
 //! command line (procfs), its config file, or what k3s's embedded kubelet uses.
 
 use super::host::HostRoot;
-use super::procfs;
+use super::procfs::Processes;
 use crate::facts::{ContainerdConfig, Distribution, Fact, Kubelet, KubeletEndpoint, MissingKind};
 use crate::rules::cmdline;
 use crate::rules::kubelet::{self, KUBELET_CONFIG};
 
 /// The kubelet's cgroup driver: its flag, its config file, or (k3s/RKE2) the generated runc runtime.
-pub fn cgroup_driver(host: &HostRoot, config: &ContainerdConfig) -> Fact<Kubelet> {
-    let process = procfs::find(host, "kubelet");
+pub fn cgroup_driver(host: &HostRoot, processes: &Processes, config: &ContainerdConfig) -> Fact<Kubelet> {
+    let process = processes.first("kubelet");
     if let Fact::Collected(p) = &process {
         if let Some(d) = cmdline::flag_value(&p.cmdline, "--cgroup-driver") {
             return Fact::Collected(Kubelet {
@@ -47,7 +47,7 @@ fn from_kubelet_config(host: &HostRoot, path: &str) -> Fact<Kubelet> {
 /// The CRI endpoint the kubelet talks to: `--container-runtime-endpoint`, else its config file's
 /// `containerRuntimeEndpoint`; on k3s (whose kubelet runs inside the `k3s` process) the same flag on
 /// k3s's command line, else k3s's own containerd.
-pub fn endpoint(host: &HostRoot, config: &ContainerdConfig) -> Fact<KubeletEndpoint> {
+pub fn endpoint(host: &HostRoot, processes: &Processes, config: &ContainerdConfig) -> Fact<KubeletEndpoint> {
     const FLAG: &str = "--container-runtime-endpoint";
     let from_file = |path: &str| -> Option<Fact<KubeletEndpoint>> {
         match host.read_to_string(path) {
@@ -56,7 +56,7 @@ pub fn endpoint(host: &HostRoot, config: &ContainerdConfig) -> Fact<KubeletEndpo
             Err(e) => Some(Fact::unavailable(MissingKind::Failed, format!("cannot read {path}: {e}"))),
         }
     };
-    if let Fact::Collected(p) = procfs::find(host, "kubelet") {
+    if let Fact::Collected(p) = processes.first("kubelet") {
         if let Some(e) = cmdline::flag_value(&p.cmdline, FLAG) {
             return Fact::Collected(KubeletEndpoint {
                 endpoint: e,
@@ -75,7 +75,7 @@ pub fn endpoint(host: &HostRoot, config: &ContainerdConfig) -> Fact<KubeletEndpo
         return f;
     }
     if config.distribution == Distribution::K3s
-        && let Fact::Collected(p) = procfs::find(host, "k3s")
+        && let Fact::Collected(p) = processes.first("k3s")
     {
         if let Some(e) = cmdline::flag_value(&p.cmdline, FLAG) {
             return Fact::Collected(KubeletEndpoint {

@@ -31,7 +31,8 @@ pub struct NodeOptions {
 
 pub fn collect(opts: &NodeOptions) -> NodeFacts {
     let host = &opts.host;
-    let process = procfs::find(host, "containerd");
+    let processes = procfs::Processes::scan(host);
+    let process = processes.first("containerd");
     let layout = containerd_config::discover(host, process.collected());
     let path_dirs = standard_dirs();
 
@@ -68,8 +69,8 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         let shims = s.spawn(|| collect_shims(opts, &config, process.collected(), &layout));
         (crun.join().unwrap_or_default(), shims.join().unwrap_or_default())
     });
-    let kubelet = kubelet::cgroup_driver(host, &config);
-    let kubelet_endpoint = kubelet::endpoint(host, &config);
+    let kubelet = kubelet::cgroup_driver(host, &processes, &config);
+    let kubelet_endpoint = kubelet::endpoint(host, &processes, &config);
     let installed_shims = installed_shims(host, process.collected(), &layout);
     let service_units = service_units(host, layout.distribution);
 
@@ -83,8 +84,8 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         shims,
         kubelet,
         kubelet_endpoint,
-        containerd_processes: procfs::find_all(host, |argv0| argv0 == "containerd").unwrap_or_default(),
-        shim_processes: procfs::find_all(host, is_wasm_shim_process).unwrap_or_default(),
+        containerd_processes: processes.all(|argv0| argv0 == "containerd"),
+        shim_processes: processes.all(is_wasm_shim_process),
         installed_shims,
         service_units,
         cgroup: system::cgroup(host, opts.live),

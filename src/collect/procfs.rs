@@ -1,5 +1,6 @@
 //! Processes on the node, read from `<host-root>/proc`: containerd (its PATH, executable, working
-//! directory, command line) and the kubelet (its cgroup driver flag or config file).
+//! directory, command line), the kubelet and k3s (their flags), Wasm shims (their task ids), and
+//! dockerd (its PATH). The node source reads them all from one scan (`Processes`).
 
 use super::host::HostRoot;
 
@@ -7,6 +8,7 @@ use super::host::HostRoot;
 /// strings; more is not a real process's.
 const ARGS_CAP: u64 = 4 << 20;
 use crate::facts::{Fact, Missing, MissingKind, Process};
+use crate::rules::containerd::is_wasm_shim_process;
 
 /// The first process whose argv0 base name is `name` (k3s and RKE2 start containerd as a child
 /// process with argv0 `containerd`, so the embedded case is found the same way).
@@ -18,6 +20,39 @@ pub fn find(host: &HostRoot, name: &str) -> Fact<Process> {
         },
         Err(m) => Fact::Unavailable(m),
     }
+}
+
+/// The processes the node source reads, from one scan of `/proc` (each scan reads every process's
+/// command line): containerd, the kubelet, k3s (whose kubelet runs inside it) and Wasm shims.
+pub struct Processes {
+    scanned: Result<Vec<Process>, Missing>,
+}
+
+impl Processes {
+    pub fn scan(host: &HostRoot) -> Processes {
+        let wanted = |a: &str| matches!(a, "containerd" | "kubelet" | "k3s") || is_wasm_shim_process(a);
+        Processes { scanned: find_all(host, wanted) }
+    }
+
+    /// The first process named `name` (as `find` says it).
+    pub fn first(&self, name: &str) -> Fact<Process> {
+        match &self.scanned {
+            Ok(all) => match all.iter().find(|p| argv0(p) == name) {
+                Some(p) => Fact::Collected(p.clone()),
+                None => Fact::unavailable(MissingKind::NotFound, format!("no `{name}` process in /proc")),
+            },
+            Err(m) => Fact::Unavailable(m.clone()),
+        }
+    }
+
+    /// Every scanned process whose `argv[0]` file name satisfies `wanted`.
+    pub fn all(&self, wanted: impl Fn(&str) -> bool) -> Vec<Process> {
+        self.scanned.iter().flatten().filter(|p| wanted(argv0(p))).cloned().collect()
+    }
+}
+
+fn argv0(p: &Process) -> &str {
+    p.cmdline.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("")
 }
 
 /// Every process whose `argv[0]` file name satisfies `wanted`, by pid.
@@ -83,5 +118,25 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = find(&HostRoot::new(d.path()), "containerd");
         assert!(matches!(f, Fact::Unavailable(m) if m.kind == MissingKind::NotFound));
+    }
+
+    #[test]
+    fn one_scan_serves_every_process_the_node_source_reads() {
+        let d = tempfile::tempdir().unwrap();
+        for (pid, argv) in [
+            ("10", &b"/usr/bin/containerd\0"[..]),
+            ("11", b"/usr/bin/kubelet\0--container-runtime-endpoint=unix:///run/containerd/containerd.sock\0"),
+            ("12", b"/usr/local/bin/containerd-shim-wasmtime-v1\0-namespace\0k8s.io\0-id\0abc\0"),
+            ("13", b"/usr/bin/containerd-shim-runc-v2\0-id\0x\0"),
+            ("14", b"/usr/bin/sshd\0"),
+        ] {
+            std::fs::create_dir_all(d.path().join("proc").join(pid)).unwrap();
+            std::fs::write(d.path().join("proc").join(pid).join("cmdline"), argv).unwrap();
+        }
+        let p = Processes::scan(&HostRoot::new(d.path()));
+        assert!(matches!(p.first("kubelet"), Fact::Collected(k) if k.pid == 11));
+        assert!(matches!(p.first("dockerd"), Fact::Unavailable(m) if m.kind == MissingKind::NotFound));
+        let shims: Vec<u32> = p.all(is_wasm_shim_process).iter().map(|s| s.pid).collect();
+        assert_eq!(shims, [12], "runc's shim is not a Wasm shim");
     }
 }

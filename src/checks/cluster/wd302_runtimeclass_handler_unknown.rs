@@ -129,4 +129,22 @@ mod tests {
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, c).status, Status::Pass, "a selector that excludes this node");
         assert_eq!(run_cluster(check, SHIM_RUNTIME_V2, with(vec![rc("runc", "runc")])).status, Status::Skip);
     }
+
+    #[test]
+    fn other_nodes_are_judged_by_what_they_report() {
+        let mut c = cluster_facts(vec![], vec![], vec![], vec![rc("wasmedge", "wasmedge")]);
+        c.nodes = crate::facts::Fact::Collected(vec![
+            node_info("worker-1", &[], None),
+            node_info("worker-2", &[], Some(&["runc", "wasmedge"])),
+            node_info("worker-3", &[], Some(&["runc"])),
+            node_info("old-4", &[("kwasm.sh/kwasm-provisioned", "old-4")], None),
+        ]);
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c);
+        assert_eq!(o.status, Status::Pass, "{}", o.message);
+        assert!(
+            o.message.ends_with("`wasmedge`: 3 other nodes can run it: 1 has it, 1 lacks it (see WD310), 1 unknown from here (1 carry an installer label)"),
+            "{}",
+            o.message
+        );
+    }
 }

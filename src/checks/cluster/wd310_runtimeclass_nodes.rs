@@ -38,6 +38,19 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             }
         }
         let name = format!("`{}` (handler `{}`)", rc.name, rc.handler);
+        if targets.is_empty() {
+            // Its pods would stay Pending: say why no node qualifies.
+            let why = if nodes.iter().any(|n| crate::rules::kube::selects(&rc.node_selector, &n.labels)) {
+                "the nodes its nodeSelector selects have taints it does not tolerate"
+            } else {
+                "its nodeSelector selects no node"
+            };
+            unsure.push(format!(
+                "{name} can schedule to none of the cluster's {}: {why}, so its pods stay `Pending`",
+                count(nodes.len(), "node")
+            ));
+            continue;
+        }
         for (n, why) in lacks.iter().chain(unknown.iter()).take(10) {
             evidence.push((format!("RuntimeClass {} on node `{}`", rc.name, n.name), why.clone()));
         }
@@ -160,6 +173,22 @@ mod tests {
             o.evidence[0].value.ends_with("installer label `kwasm.sh/kwasm-provisioned=old-1`"),
             "{:?}",
             o.evidence
+        );
+    }
+
+    #[test]
+    fn a_runtimeclass_no_node_qualifies_for_is_said() {
+        let mut spin = rc("wasmtime-spin-v2", "spin");
+        spin.node_selector.insert("spin".into(), "provisioned".into());
+        let o = run_cluster(
+            check,
+            SHIM_RUNTIME_V2,
+            cluster(vec![spin], vec![node_info("worker-2", &[], Some(&["spin"]))], vec![]),
+        );
+        assert_eq!(o.status, Status::Warn);
+        assert_eq!(
+            o.message,
+            "`wasmtime-spin-v2` (handler `spin`) can schedule to none of the cluster's 1 node: its nodeSelector selects no node, so its pods stay `Pending`"
         );
     }
 }

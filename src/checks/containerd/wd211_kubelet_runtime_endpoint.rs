@@ -83,9 +83,10 @@ pub fn check(ctx: &Ctx, node: &NodeFacts) -> Outcome {
             "the kubelet talks to `{}` ({}), the socket of the containerd whose config was checked",
             e.endpoint, e.source
         )),
-        (None, Some(v)) => Outcome::pass(format!(
-            "the Node reports `{v}`; the kubelet's endpoint is not set where wasmdoctor reads it"
-        )),
+        (None, Some(v)) => {
+            let why = node.kubelet_endpoint.missing().map(|m| m.reason.clone()).unwrap_or_default();
+            Outcome::pass(format!("the Node reports `{v}`; the kubelet's own endpoint is unknown here ({why})"))
+        }
         (None, None) => match &node.kubelet_endpoint {
             Fact::Unavailable(m) => Outcome::skip(format!("the kubelet's CRI endpoint is unknown: {}", m.reason)),
             Fact::Collected(_) => Outcome::skip("the kubelet's CRI endpoint is unknown"),
