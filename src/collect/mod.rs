@@ -71,7 +71,10 @@ fn liveness(host: &host::HostRoot, given: Liveness) -> (bool, String) {
             (true, "its proc/sys/kernel/random/boot_id is this kernel's: the running machine".into())
         }
         Ok(_) => (false, "its proc/sys/kernel/random/boot_id is another kernel's: an offline copy".into()),
-        Err(_) => (false, "it has no proc/sys/kernel/random/boot_id: an offline copy".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (false, "it has no proc/sys/kernel/random/boot_id: an offline copy".into())
+        }
+        Err(e) => (false, format!("its proc/sys/kernel/random/boot_id cannot be read ({e}): taken as an offline copy")),
     }
 }
 
@@ -376,6 +379,15 @@ mod tests {
         assert!(!no && why.contains("another kernel's"), "{why}");
         let (no, why) = live(None, Liveness::Auto);
         assert!(!no && why.contains("has no proc/sys/kernel/random/boot_id"), "{why}");
+        // A FIFO where the kernel's file should be is said, not taken for "none".
+        let fifo = root_with_boot_id(None);
+        std::fs::create_dir_all(fifo.path().join("proc/sys/kernel/random")).unwrap();
+        let path =
+            std::ffi::CString::new(fifo.path().join("proc/sys/kernel/random/boot_id").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) on a path this test owns.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0);
+        let (no, why) = liveness(&host::HostRoot::new(fifo.path()), Liveness::Auto);
+        assert!(!no && why.starts_with("its proc/sys/kernel/random/boot_id cannot be read ("), "{why}");
         assert_eq!(live(None, Liveness::Live), (true, "`--live` was given".into()));
         assert_eq!(live(Some(ours.trim()), Liveness::Offline), (false, "`--offline` was given".into()));
     }
