@@ -95,6 +95,9 @@ fn row(n: &NodeInfo, wasm_rcs: &[&crate::facts::RuntimeClassInfo], now: i64) -> 
     }
 }
 
+/// What a node without the agent lacks, and how to get it.
+pub const WITHOUT_AGENT: &str = "only its reported handlers and labels are known; the agent (`kubectl apply -f deploy/`) would publish WasmReady: the node checks' verdict (crun, shims, the containerd config) and the IDs that fail";
+
 /// The text view: a line per node, failures first, and a closing count.
 pub fn render(f: &Fleet) -> String {
     let mut out = String::new();
@@ -155,7 +158,8 @@ pub fn render(f: &Fleet) -> String {
     out
 }
 
-fn ago(seconds: i64) -> String {
+/// A heartbeat's age as people say it: `30s ago`, `12m ago`, `3h ago`.
+pub fn ago(seconds: i64) -> String {
     match seconds {
         s if s < 120 => format!("{s}s ago"),
         s if s < 7200 => format!("{}m ago", s / 60),

@@ -199,3 +199,45 @@ fn a_signal_restores_the_terminal() {
         assert!(s.lines().any(|l| l.trim() == "icanon"), "signal {signal}: the tty is not in canonical mode:\n{s}");
     }
 }
+
+/// `n` switches to every node of the cluster (the fake API's: one whose agent reports a failure,
+/// one without an agent): failures first, the selected node's published report, `j` moves, `n`
+/// comes back to this node's checks.
+#[test]
+fn the_nodes_view_shows_the_fleet() {
+    use common::fake_api::{FakeApi, State, node, node_with_handlers};
+    let mut st = State::default();
+    let mut broken = node("fleet-broken", &[]);
+    broken["status"]["conditions"].as_array_mut().unwrap().push(serde_json::json!({
+        "type": "WasmReady", "status": "False", "reason": "WD103CrunWasmHandler",
+        "message": "WD103 fails: crun `1.23.1` at `/usr/bin/crun` was built without a WASM handler",
+        "lastHeartbeatTime": wasmdoctor::rules::time::rfc3339(std::time::SystemTime::now()),
+        "lastTransitionTime": "2026-11-24T07:00:00Z"}));
+    st.add(broken);
+    st.add(node_with_handlers("fleet-bare", &[("spin", "provisioned")], &["runc", "spin"]));
+    st.add(serde_json::json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime-spin-v2"}, "handler": "spin"}));
+    let api = FakeApi::start(st);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_wasmdoctor"));
+    let cmd = format!(
+        "env LANG=C.UTF-8 NO_COLOR=1 {} --host-root {} --no-docker --kubeconfig {}; sleep 60",
+        shell_quote(&bin),
+        shell_quote(&common::fixture("crun-no-wasm")),
+        shell_quote(&kc)
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("results", |s| s.contains("✗ WD103 crun-wasm-handler"));
+    t.keys(&["n"]);
+    let s = t.wait_for("the nodes", |s| s.contains("┌ nodes (2)"));
+    assert!(s.contains("▶✗ fleet-broken not-ready WD103"), "the failing node first, selected:\n{s}");
+    assert!(s.contains("WasmReady=False (WD103CrunWasmHandler)"), "{s}");
+    assert!(s.contains("✗ WD103 crun has a WASM handler"), "{s}");
+    t.keys(&["j"]);
+    let s = t.wait_for("the second node", |s| s.contains("▶– fleet-bare unknown"));
+    assert!(s.contains("runtime handlers: runc, spin"), "{s}");
+    assert!(s.contains("installer labels: spin=provisioned"), "{s}");
+    assert!(s.contains("Wasm RuntimeClasses that can schedule here:"), "{s}");
+    t.keys(&["n"]);
+    t.wait_for("the checks again", |s| s.contains("┌ checks ("));
+}

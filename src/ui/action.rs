@@ -1,6 +1,7 @@
 //! What happens in the TUI: every key and every answer that arrives becomes an `Action`; an
 //! `Effect` is work the loop starts for the state (a re-run, a fix plan, a fix).
 
+use crate::fleet::Fleet;
 use crate::report::{CheckResult, Status};
 
 use super::state::PlannedFix;
@@ -29,6 +30,8 @@ pub enum Action {
     Apply,
     Help,
     Rerun,
+    /// `n`: this node's checks ⇄ every node of the cluster.
+    SwitchScreen,
     /// `Esc`: close the overlay or leave typing; at the top level, quit.
     Close,
     Quit,
@@ -40,6 +43,8 @@ pub enum Action {
         left_out: bool,
     },
     CheckDone(Box<CheckResult>),
+    /// The cluster source arrived: every node's readiness, or why the cluster cannot be read.
+    FleetArrived(Box<Result<Fleet, String>>),
     /// The planner's answer for the fix preview.
     FixPlanned(Result<PlannedFix, String>),
     /// A step of the fix being carried out.
@@ -48,6 +53,13 @@ pub enum Action {
     FixDone {
         ok: bool,
     },
+}
+
+impl Action {
+    /// Results and ticks: they change the state whatever is open or typed.
+    pub fn is_background(&self) -> bool {
+        matches!(self, Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) | Action::FleetArrived(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

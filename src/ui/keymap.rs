@@ -17,6 +17,7 @@ pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("fix", "f", "the fix for the selected check: its plan"),
     ("apply", "a", "in the fix preview: apply the plan shown"),
     ("rerun", "r", "run every check again"),
+    ("nodes", "n", "switch between this node's checks and every node of the cluster"),
     ("down", "j", "next check (also ↓)"),
     ("up", "k", "previous check (also ↑)"),
 ];
@@ -93,6 +94,7 @@ impl KeyMap {
                 "fix" => Some(Action::Fix),
                 "apply" => Some(Action::Apply),
                 "rerun" => Some(Action::Rerun),
+                "nodes" => Some(Action::SwitchScreen),
                 "down" => Some(Action::Down),
                 "up" => Some(Action::Up),
                 _ => None,

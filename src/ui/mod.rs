@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod keymap;
+pub mod nodes;
 pub mod state;
 pub mod update;
 pub mod view;
@@ -284,6 +285,19 @@ fn update_header(state: &mut AppState, c: &Collection) {
         format!("wasmdoctor {} · node {node} · host root {} · {context}", env!("CARGO_PKG_VERSION"), c.facts.host_root);
 }
 
+/// The Nodes screen's fleet, from the cluster source just arrived.
+fn fleet(c: &Collection) -> Result<crate::fleet::Fleet, String> {
+    let cluster = match &c.facts.cluster {
+        Fact::Collected(k) => k,
+        Fact::Unavailable(m) => return Err(m.reason.clone()),
+    };
+    if let Fact::Unavailable(m) = &cluster.nodes {
+        return Err(format!("the Nodes cannot be listed: {}", m.reason));
+    }
+    let now = crate::rules::time::epoch(&c.facts.collected_at).unwrap_or_default();
+    Ok(crate::fleet::view(cluster, now))
+}
+
 /// A source is in (or timed out): show it, and run every check whose sources are now all in.
 fn source_done(state: &mut AppState, c: &Collection, kind: SourceKind, policy: &Policy, today: &str, ids: &[&str]) {
     fn problem<T>(f: &Fact<T>) -> (Option<String>, bool) {
@@ -300,6 +314,9 @@ fn source_done(state: &mut AppState, c: &Collection, kind: SourceKind, policy: &
     };
     update(state, Action::SourceDone { name: kind.name().to_string(), problem, left_out });
     update_header(state, c);
+    if kind == SourceKind::Cluster {
+        update(state, Action::FleetArrived(Box::new(fleet(c))));
+    }
     for check in CHECKS.iter().filter(|x| ids.contains(&x.id)) {
         let ready = check.waits_for().all(|s| !c.pending.contains(&s));
         let waiting = state.rows.iter().any(|r| r.id == check.id && r.result.is_none());

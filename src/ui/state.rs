@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::nodes::NodesState;
 use crate::catalog;
 use crate::report::{Category, CheckResult, Status};
 
@@ -35,6 +36,13 @@ pub enum FixStage {
         log: Vec<String>,
         ok: bool,
     },
+}
+
+/// What the main area shows: this node's checks, or every node of the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Checks,
+    Nodes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +106,9 @@ impl Row {
 pub struct AppState {
     pub header: String,
     pub sources: Vec<(String, SourceProgress)>,
+    pub screen: Screen,
     pub rows: Vec<Row>,
+    pub nodes: NodesState,
     pub selected: Option<String>,
     pub filter: String,
     pub filtering: bool,
@@ -144,7 +154,9 @@ impl AppState {
         let mut s = AppState {
             header,
             sources,
+            screen: Screen::Checks,
             rows,
+            nodes: NodesState::default(),
             selected: None,
             filter: String::new(),
             filtering: false,
@@ -233,6 +245,7 @@ impl AppState {
         for r in &mut self.rows {
             r.result = None;
         }
+        self.nodes.reset();
         for (_, s) in &mut self.sources {
             if !matches!(s, SourceProgress::LeftOut(_)) {
                 *s = SourceProgress::Pending;

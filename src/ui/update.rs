@@ -1,7 +1,7 @@
 //! The update function (TEA): an `Action` changes the state and may ask for an `Effect`.
 
 use super::action::{Action, Effect};
-use super::state::{AppState, FixStage, Focus, Overlay, PlannedFix, SourceProgress};
+use super::state::{AppState, FixStage, Focus, Overlay, PlannedFix, Screen, SourceProgress};
 #[cfg(test)]
 use crate::catalog;
 #[cfg(test)]
@@ -21,7 +21,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
                 state.filtering = false;
                 state.filter.clear();
             }
-            Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
+            a if a.is_background() => return apply_background(state, a),
             _ => return None,
         }
         state.reselect();
@@ -36,10 +36,13 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             Action::Help => state.overlay = Overlay::None,
             Action::Down => state.detail_scroll = state.detail_scroll.saturating_add(1),
             Action::Up => state.detail_scroll = state.detail_scroll.saturating_sub(1),
-            Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
+            a if a.is_background() => return apply_background(state, a),
             _ => {}
         }
         return None;
+    }
+    if state.screen == Screen::Nodes {
+        return update_nodes(state, action);
     }
     match action {
         Action::Up if state.focus == Focus::Detail => state.detail_scroll = state.detail_scroll.saturating_sub(1),
@@ -109,6 +112,10 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             state.reset();
             return Some(Effect::Rerun);
         }
+        Action::SwitchScreen => {
+            state.screen = Screen::Nodes;
+            state.detail_scroll = 0;
+        }
         Action::Close | Action::Quit => state.quit = true,
         Action::FilterInput(_)
         | Action::FilterBackspace
@@ -117,7 +124,56 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         | Action::FixPlanned(_)
         | Action::FixProgress(_)
         | Action::FixDone { .. } => {}
-        Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) => return apply_background(state, action),
+        a @ (Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) | Action::FleetArrived(_)) => {
+            return apply_background(state, a);
+        }
+    }
+    None
+}
+
+/// The Nodes screen: the list moves between nodes (the detail pane scrolls when focused); `e`
+/// explains the selected node's first failing check; what belongs to this node's checks (filters,
+/// fixes) does nothing here.
+fn update_nodes(state: &mut AppState, action: Action) -> Option<Effect> {
+    let list = state.focus == Focus::List;
+    let moved = match action {
+        Action::Up if list => Some(-1),
+        Action::Down if list => Some(1),
+        Action::PageUp if list => Some(-(state.page as isize)),
+        Action::PageDown if list => Some(state.page as isize),
+        Action::Home if list => Some(isize::MIN / 2),
+        Action::End if list => Some(isize::MAX / 2),
+        _ => None,
+    };
+    if let Some(delta) = moved {
+        state.nodes.move_by(delta);
+        state.detail_scroll = 0;
+        return None;
+    }
+    match action {
+        Action::Up => state.detail_scroll = state.detail_scroll.saturating_sub(1),
+        Action::Down => state.detail_scroll = state.detail_scroll.saturating_add(1),
+        Action::PageUp => state.detail_scroll = state.detail_scroll.saturating_sub(state.page as u16),
+        Action::PageDown => state.detail_scroll = state.detail_scroll.saturating_add(state.page as u16),
+        Action::FocusNext => state.focus = if list { Focus::Detail } else { Focus::List },
+        Action::SwitchScreen => {
+            state.screen = Screen::Checks;
+            state.detail_scroll = 0;
+        }
+        Action::Explain => {
+            if let Some(id) = state.nodes.selected_row().and_then(|r| r.failing.first()).cloned() {
+                state.overlay = Overlay::Explain(id);
+                state.detail_scroll = 0;
+            }
+        }
+        Action::Help => state.overlay = Overlay::Help,
+        Action::Rerun => {
+            state.reset();
+            return Some(Effect::Rerun);
+        }
+        Action::Close | Action::Quit => state.quit = true,
+        a if a.is_background() => return apply_background(state, a),
+        _ => {}
     }
     None
 }
@@ -128,7 +184,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
 fn update_fix(state: &mut AppState, action: Action) -> Option<Effect> {
     let stage = state.fix.take().unwrap_or(FixStage::Planning);
     let (next, effect) = match (stage, action) {
-        (s, a @ (Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_))) => {
+        (s, a) if a.is_background() => {
             state.fix = Some(s);
             return apply_background(state, a);
         }
@@ -204,6 +260,7 @@ fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
             }
             if state.moved { state.reselect() } else { state.move_to(0) }
         }
+        Action::FleetArrived(fleet) => state.nodes.arrive(*fleet),
         _ => {}
     }
     None

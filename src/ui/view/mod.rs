@@ -6,12 +6,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
 
+mod nodes;
 mod overlays;
 
 use overlays::{render_explain, render_fix, render_help};
 
 use super::keymap::KeyMap;
-use super::state::{AppState, CATEGORY_ORDER, Focus, Overlay, SourceProgress};
+use super::state::{AppState, CATEGORY_ORDER, Focus, Overlay, Screen, SourceProgress};
 use crate::catalog;
 use crate::report::Status;
 use crate::report::text::mark;
@@ -68,8 +69,16 @@ pub fn render(f: &mut Frame, s: &AppState, theme: Theme, keys: &KeyMap) {
         Layout::vertical([Constraint::Length(2), Constraint::Min(0), Constraint::Length(1)]).areas(area);
     render_header(f, header, s, theme);
     let [list, detail] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(body);
-    render_list(f, list, s, theme);
-    render_detail(f, detail, s, theme);
+    match s.screen {
+        Screen::Checks => {
+            render_list(f, list, s, theme);
+            render_detail(f, detail, s, theme);
+        }
+        Screen::Nodes => {
+            nodes::render_list(f, list, s, theme);
+            nodes::render_detail(f, detail, s, theme);
+        }
+    }
     render_footer(f, footer, s, theme, keys);
     match &s.overlay {
         Overlay::None => {}
@@ -223,11 +232,37 @@ fn render_footer(f: &mut Frame, area: Rect, s: &AppState, theme: Theme, keys: &K
         return;
     }
     let k = |a: &str| keys.key_for(a);
-    let mut spans = vec![Span::styled(
-        format!(
-            "{} quit  {} help  {} filter  {} passed  1-5 status  {} fix  {} explain  {} rerun ",
+    if s.screen == Screen::Nodes {
+        let hint = format!(
+            "{} quit  {} help  {} checks  {} explain  {} rerun  ·  every node's WasmReady, failures first",
             k("quit"),
             k("help"),
+            k("nodes"),
+            k("explain"),
+            k("rerun")
+        );
+        f.render_widget(Paragraph::new(Span::styled(hint, Style::new().add_modifier(Modifier::DIM))), area);
+        return;
+    }
+    // The counts first: at 80 columns the key hints are what is cut (`?` lists them all).
+    let mut spans = Vec::new();
+    let summary = s.summary();
+    for status in [Status::Pass, Status::Warn, Status::Fail, Status::Skip, Status::Error] {
+        let n = summary.get(status.as_str()).copied().unwrap_or(0);
+        spans.push(Span::styled(format!("{} {n} ", mark(status, theme.unicode)), theme.status(status)));
+    }
+    if s.running() > 0 {
+        spans.push(Span::styled(format!("{} {} ", theme.spinner(s.tick), s.running()), theme.accent()));
+    }
+    if !s.filter.is_empty() {
+        spans.push(Span::styled(format!("[filter: {}] ", s.filter), theme.accent()));
+    }
+    spans.push(Span::styled(
+        format!(
+            " {} quit  {} help  {} nodes  {} filter  {} passed  1-5 status  {} fix  {} explain  {} rerun",
+            k("quit"),
+            k("help"),
+            k("nodes"),
             k("filter"),
             k("toggle_passed"),
             k("fix"),
@@ -235,18 +270,7 @@ fn render_footer(f: &mut Frame, area: Rect, s: &AppState, theme: Theme, keys: &K
             k("rerun")
         ),
         Style::new().add_modifier(Modifier::DIM),
-    )];
-    if !s.filter.is_empty() {
-        spans.push(Span::styled(format!("[filter: {}] ", s.filter), theme.accent()));
-    }
-    let summary = s.summary();
-    for status in [Status::Pass, Status::Warn, Status::Fail, Status::Skip, Status::Error] {
-        let n = summary.get(status.as_str()).copied().unwrap_or(0);
-        spans.push(Span::styled(format!("{} {n} ", mark(status, theme.unicode)), theme.status(status)));
-    }
-    if s.running() > 0 {
-        spans.push(Span::styled(format!("{} {}", theme.spinner(s.tick), s.running()), theme.accent()));
-    }
+    ));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
