@@ -256,16 +256,15 @@ fn agent(
 /// `wasmdoctor fleet [--json]`: exit 1 when a node is not ready or its report is stale, 2 when
 /// the cluster cannot be read.
 fn fleet(cli: &Cli) -> anyhow::Result<ExitStatus> {
-    let opts = collect::CollectOptions { node: false, docker: false, ..collect_options(cli) };
-    let facts = collect::collect(&opts);
-    let cluster = match &facts.cluster {
+    let facts = collect::fleet(&collect_options(cli));
+    let cluster = match &facts {
         facts::Fact::Collected(c) => c,
         facts::Fact::Unavailable(m) => anyhow::bail!("the cluster cannot be read: {}", m.reason),
     };
     if let facts::Fact::Unavailable(m) = &cluster.nodes {
         anyhow::bail!("the Nodes cannot be listed: {}", m.reason);
     }
-    let now = rules::time::epoch(&facts.collected_at).unwrap_or_default();
+    let now = rules::time::epoch(&rules::time::rfc3339(std::time::SystemTime::now())).unwrap_or_default();
     let view = fleet::view(cluster, now);
     if cli.global.json {
         write_stdout(&(serde_json::to_string_pretty(&view).context("serializing the fleet")? + "\n"))?;

@@ -164,7 +164,9 @@ impl Collection {
             };
             spawn(
                 SourceKind::Cluster,
-                Box::new(move || Arrival::Cluster(block_on(async move { cluster::collect(&copts).await }))),
+                Box::new(move || {
+                    Arrival::Cluster(block_on(async move { cluster::collect(&copts, cluster::Scope::Checks).await }))
+                }),
             );
         }
         let facts = Facts {
@@ -336,6 +338,16 @@ fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> String {
 }
 
 /// Run an async source on a single-threaded runtime of its own.
+/// The cluster as the fleet view reads it: Nodes and RuntimeClasses only.
+pub fn fleet(opts: &CollectOptions) -> Fact<crate::facts::ClusterFacts> {
+    let copts = cluster::ClusterOptions {
+        kubeconfig: opts.kubeconfig.clone(),
+        context: opts.context.clone(),
+        timeout: opts.source_timeout,
+    };
+    block_on(async move { cluster::collect(&copts, cluster::Scope::Fleet).await })
+}
+
 fn block_on<T>(fut: impl std::future::Future<Output = Fact<T>>) -> Fact<T> {
     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt.block_on(fut),

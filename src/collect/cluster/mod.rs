@@ -31,7 +31,15 @@ pub struct ClusterOptions {
     pub timeout: Duration,
 }
 
-pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
+/// What is read: everything the cluster checks judge, or only what the fleet view shows (Nodes and
+/// RuntimeClasses: fewer requests, and a role that may list nothing else is enough).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Checks,
+    Fleet,
+}
+
+pub async fn collect(opts: &ClusterOptions, scope: Scope) -> Fact<ClusterFacts> {
     let deadline = Instant::now() + opts.timeout;
     let Connected { client, context, server, insecure_tls } = match connect(opts).await {
         Ok(c) => c,
@@ -58,6 +66,11 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
         }
     }
     let lister = Lister { client: &client, deadline };
+    let checks = scope == Scope::Checks;
+    // The fleet view's scope leaves the rest unread; each stays a fact that says so.
+    fn unread<T>() -> Fact<T> {
+        Fact::unavailable(MissingKind::NotRequested, "the fleet view reads only Nodes and RuntimeClasses")
+    }
     let (runtime_classes, nodes, pods, workloads, events, hpas, pod_metrics) = tokio::join!(
         lister.all::<RuntimeClassItem, _>(
             "/apis/node.k8s.io/v1/runtimeclasses",
@@ -67,31 +80,57 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
             RuntimeClassItem::into_info
         ),
         lister.all::<NodeItem, _>("/api/v1/nodes", "", "nodes", "", NodeItem::into_info),
-        lister.all::<PodItem, _>("/api/v1/pods", "", "pods", "", PodItem::into_info),
-        list::workloads(&lister),
-        lister.all::<EventItem, _>(
-            "/api/v1/events",
-            "&fieldSelector=type%3DWarning",
-            "events",
-            "",
-            EventItem::into_info
-        ),
-        lister.all::<HpaItem, _>(
-            "/apis/autoscaling/v2/horizontalpodautoscalers",
-            "",
-            "horizontalpodautoscalers",
-            "autoscaling",
-            HpaItem::into_info
-        ),
-        lister.all::<PodMetricsItem, _>(
-            "/apis/metrics.k8s.io/v1beta1/pods",
-            "",
-            "pods",
-            "metrics.k8s.io",
-            PodMetricsItem::into_info
-        ),
+        async {
+            if !checks {
+                return unread();
+            }
+            lister.all::<PodItem, _>("/api/v1/pods", "", "pods", "", PodItem::into_info).await
+        },
+        async { if checks { list::workloads(&lister).await } else { unread() } },
+        async {
+            if !checks {
+                return unread();
+            }
+            lister
+                .all::<EventItem, _>(
+                    "/api/v1/events",
+                    "&fieldSelector=type%3DWarning",
+                    "events",
+                    "",
+                    EventItem::into_info,
+                )
+                .await
+        },
+        async {
+            if !checks {
+                return unread();
+            }
+            lister
+                .all::<HpaItem, _>(
+                    "/apis/autoscaling/v2/horizontalpodautoscalers",
+                    "",
+                    "horizontalpodautoscalers",
+                    "autoscaling",
+                    HpaItem::into_info,
+                )
+                .await
+        },
+        async {
+            if !checks {
+                return unread();
+            }
+            lister
+                .all::<PodMetricsItem, _>(
+                    "/apis/metrics.k8s.io/v1beta1/pods",
+                    "",
+                    "pods",
+                    "metrics.k8s.io",
+                    PodMetricsItem::into_info,
+                )
+                .await
+        },
     );
-    let keda = keda_served(&client, deadline).await;
+    let keda = if checks { keda_served(&client, deadline).await } else { None };
     let scaled_objects = match keda {
         Some(true) => {
             lister
@@ -104,6 +143,7 @@ pub async fn collect(opts: &ClusterOptions) -> Fact<ClusterFacts> {
                 )
                 .await
         }
+        _ if !checks => unread(),
         _ => Fact::unavailable(MissingKind::NotFound, "KEDA's ScaledObject API is not served"),
     };
     let logs = match (&pods, &runtime_classes) {
@@ -214,6 +254,10 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Connected, Missing> {
     config.connect_timeout = Some(opts.timeout);
     config.read_timeout = Some(opts.timeout);
     config.write_timeout = Some(opts.timeout);
+    // kube retries 429/503/504 by default, quietly, until our deadline: the user would read "did not
+    // answer in time" for a server that answered 503. What the server said is reported instead, and
+    // the agent retries on its own backoff.
+    config.default_retry = false;
     let server = redact_url(config.cluster_url.to_string().trim_end_matches('/'));
     let client = kube::Client::try_from(config)
         .map_err(|e| unavailable(MissingKind::Failed, format!("cannot build a client for {server}: {}", short(&e))))?;

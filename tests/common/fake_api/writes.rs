@@ -18,6 +18,9 @@ pub(super) fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>
     let dry_run = query.split('&').any(|p| p == "dryRun=All");
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let resource = segments.get(segments.len().wrapping_sub(2)).copied().unwrap_or("");
+    if let Some(node) = path.strip_prefix("/api/v1/nodes/").and_then(|p| p.strip_suffix("/status")) {
+        return patch_node_status(&mut st, path, node, body);
+    }
     match st.faults.get(path).cloned() {
         Some(Fault::Status(403)) => {
             let msg = format!(
@@ -86,6 +89,48 @@ pub(super) fn respond_patch(target: &str, body: &[u8], state: &Arc<Mutex<State>>
         st.cache.clear();
     }
     (200, "application/json", result.to_string().into_bytes(), None)
+}
+
+/// The agent's write: a strategic-merge patch of a Node's `status.conditions`, merged by `type`
+/// (the list's patch merge key) as the real server does; a fault on the status path answers instead
+/// (403 in the real server's wording, 5xx, a delay).
+fn patch_node_status(st: &mut State, path: &str, node: &str, body: &[u8]) -> Response {
+    let mut delay = None;
+    match st.faults.get(path).cloned() {
+        Some(Fault::Status(403)) => {
+            let msg = format!(
+                "nodes \"{node}\" is forbidden: User \"system:serviceaccount:wasmdoctor:wasmdoctor\" cannot patch resource \"nodes/status\" in API group \"\" at the cluster scope"
+            );
+            return (403, "application/json", status(403, "Forbidden", &msg), None);
+        }
+        Some(Fault::Status(code)) => {
+            return (code, "application/json", status(code, "InternalError", "etcdserver: request timed out"), None);
+        }
+        Some(Fault::Delay(d)) => delay = Some(d),
+        _ => {}
+    }
+    let Ok(patch) = serde_json::from_slice::<Value>(body) else {
+        return (400, "application/json", status(400, "BadRequest", "body is not JSON"), None);
+    };
+    let rv = st.next_revision();
+    st.cache.clear();
+    let Some(i) = find_object(st, "/api/v1/nodes", &None, node) else {
+        return (404, "application/json", status(404, "NotFound", &format!("nodes \"{node}\" not found")), None);
+    };
+    let Some(obj) = st.lists.get_mut("/api/v1/nodes").map(|l| &mut l[i]) else {
+        return (500, "application/json", status(500, "InternalError", "lost the node"), None);
+    };
+    let conditions = obj["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    let mut merged = conditions;
+    for c in patch["status"]["conditions"].as_array().into_iter().flatten() {
+        match merged.iter_mut().find(|m| m["type"] == c["type"]) {
+            Some(m) => merge(m, c),
+            None => merged.push(c.clone()),
+        }
+    }
+    obj["status"]["conditions"] = Value::Array(merged);
+    obj["metadata"]["resourceVersion"] = json!(rv);
+    (200, "application/json", obj.to_string().into_bytes(), delay)
 }
 
 /// `/apis/g/v/namespaces/ns/plural/name` → (`/apis/g/v/plural`, Some(ns), name); also the core

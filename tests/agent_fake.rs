@@ -1,0 +1,256 @@
+//! `wasmdoctor agent` and `wasmdoctor fleet` against the fake API server, for what a real one cannot
+//! be made to do on demand: refuse only the status patch, fail and come back, hang. And the RBAC of
+//! `deploy/` derived from the fake's request log: every request the agent and the fleet view make
+//! is one its roles allow, and every rule of those roles is used.
+
+mod common;
+
+use std::io::BufRead;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::fake_api::{FakeApi, Fault, State, node, node_with_handlers};
+use common::*;
+use serde_json::{Value, json};
+
+fn world() -> FakeApi {
+    let mut s = State::default();
+    s.add(node("edge-1", &[]));
+    s.add(node_with_handlers("edge-2", &[("spin", "provisioned")], &["runc", "spin"]));
+    s.add(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime-spin-v2"}, "handler": "spin"}));
+    FakeApi::start(s)
+}
+
+fn wasm_ready(api: &FakeApi, node: &str) -> Value {
+    let st = api.state.lock().unwrap();
+    st.lists["/api/v1/nodes"]
+        .iter()
+        .find(|n| n["metadata"]["name"] == node)
+        .and_then(|n| n["status"]["conditions"].as_array())
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "WasmReady"))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn agent_args<'a>(kc: &'a str, root: &'a str, node: &'a str) -> Vec<&'a str> {
+    vec!["agent", "--no-docker", "--host-root", root, "--node", node, "--kubeconfig", kc]
+}
+
+/// The agent running on an interval; killed if the test fails before stopping it.
+struct Agent(Option<Child>);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The agent running on an interval, its stdout's lines arriving on a channel.
+fn start_agent(args: &[&str]) -> (Agent, mpsc::Receiver<String>) {
+    let mut child = bin().args(args).stdout(Stdio::piped()).spawn().expect("the agent");
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (Agent(Some(child)), rx)
+}
+
+/// SIGTERM: the agent ends cleanly.
+fn stop(mut agent: Agent) {
+    let Some(mut child) = agent.0.take() else { return };
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_refused_status_patch_names_the_permission_and_writes_nothing() {
+    let api = world();
+    api.fault("/api/v1/nodes/edge-1/status", Fault::Status(403));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let root = fixture("healthy-shim");
+    let mut args = agent_args(kc.to_str().unwrap(), root.to_str().unwrap(), "edge-1");
+    args.push("--once");
+    let r = run(&args);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("edge-1 could not publish WasmReady: forbidden: wasmdoctor may not `patch` `nodes/status` of Node `edge-1` (grant it: deploy/ has the role): nodes \"edge-1\" is forbidden"),
+        "{}",
+        r.stdout
+    );
+    assert!(wasm_ready(&api, "edge-1").is_null());
+    assert!(!r.stdout.contains("fake-secret-token"), "{}", r.stdout);
+}
+
+/// 503 on the Node read, then the server recovers: the next try (5 s ±20 %, not the hour's
+/// interval) publishes, and the kubelet's `Ready` is untouched.
+#[test]
+fn an_api_that_fails_and_comes_back_gets_the_condition_on_the_retry() {
+    let api = world();
+    api.fault("/api/v1/nodes/edge-1", Fault::Status(503));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let root = fixture("healthy-shim");
+    let mut args = agent_args(kc.to_str().unwrap(), root.to_str().unwrap(), "edge-1");
+    args.extend(["--interval", "1h"]);
+    let (child, rx) = start_agent(&args);
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first run");
+    assert!(first.contains("edge-1 could not publish WasmReady: get nodes: HTTP 503"), "{first}");
+    api.state.lock().unwrap().faults.clear();
+    let started = Instant::now();
+    let second = rx.recv_timeout(Duration::from_secs(15)).expect("a retry within the backoff");
+    assert!(second.contains("edge-1 WasmReady=True (NodeChecksPass)"), "{second}");
+    assert!(started.elapsed() < Duration::from_secs(8), "retried after {:?}", started.elapsed());
+    let c = wasm_ready(&api, "edge-1");
+    assert_eq!((c["status"].as_str(), c["reason"].as_str()), (Some("True"), Some("NodeChecksPass")), "{c}");
+    let st = api.state.lock().unwrap();
+    let n = st.lists["/api/v1/nodes"].iter().find(|n| n["metadata"]["name"] == "edge-1").unwrap().clone();
+    drop(st);
+    let ready: Vec<&Value> =
+        n["status"]["conditions"].as_array().unwrap().iter().filter(|c| c["type"] == "Ready").collect();
+    assert_eq!(ready.len(), 1);
+    assert_eq!(ready[0]["lastHeartbeatTime"], "2026-11-24T09:59:00Z", "the kubelet's condition is as it was");
+    stop(child);
+}
+
+/// A server that takes a minute to answer the Node read: the try is given up at `--timeout` and
+/// said, and the agent goes on.
+#[test]
+fn a_hung_api_is_given_up_on_at_the_timeout() {
+    let api = world();
+    api.fault("/api/v1/nodes/edge-1", Fault::Delay(Duration::from_secs(60)));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let root = fixture("healthy-shim");
+    let mut args = agent_args(kc.to_str().unwrap(), root.to_str().unwrap(), "edge-1");
+    args.extend(["--interval", "1h", "--timeout", "2"]);
+    let started = Instant::now();
+    let (child, rx) = start_agent(&args);
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first run");
+    assert!(first.contains("could not publish WasmReady: ") && first.contains("did not answer within 2s"), "{first}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    api.state.lock().unwrap().faults.clear();
+    let second = rx.recv_timeout(Duration::from_secs(15)).expect("a retry");
+    assert!(second.contains("WasmReady=True"), "{second}");
+    stop(child);
+}
+
+/// A request as RBAC sees it: (verb, API group, resource with its subresource).
+fn rbac_request(line: &str) -> Option<(String, String, String)> {
+    let (method, target) = line.split_once(' ').unwrap_or(("GET", line));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (group, rest) = match parts.as_slice() {
+        ["api", "v1", rest @ ..] => ("", rest),
+        ["apis", g, _v, rest @ ..] => (*g, rest),
+        _ => return None,
+    };
+    let rest = match rest {
+        ["namespaces", _ns, tail @ ..] if !tail.is_empty() => tail,
+        r => r,
+    };
+    let (resource, named) = match rest {
+        [] => return None,
+        [plural] => (plural.to_string(), false),
+        [plural, _name] => (plural.to_string(), true),
+        [plural, _name, sub] => (format!("{plural}/{sub}"), true),
+        _ => return None,
+    };
+    let verb = match method {
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        _ if named => "get",
+        _ if query.contains("watch=true") => "watch",
+        _ => "list",
+    };
+    Some((verb.into(), group.into(), resource))
+}
+
+/// The ClusterRole's rules as (verb, group, resource) triples.
+fn role(name: &str) -> Vec<(String, String, String)> {
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/rbac.yaml")).unwrap();
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let v: Value =
+            serde_json::to_value(<serde_yaml::Value as serde::Deserialize>::deserialize(doc).unwrap()).unwrap();
+        if v["kind"] != "ClusterRole" || v["metadata"]["name"] != name {
+            continue;
+        }
+        for rule in v["rules"].as_array().unwrap() {
+            for g in rule["apiGroups"].as_array().unwrap() {
+                for r in rule["resources"].as_array().unwrap() {
+                    for verb in rule["verbs"].as_array().unwrap() {
+                        out.push((
+                            verb.as_str().unwrap().into(),
+                            g.as_str().unwrap().into(),
+                            r.as_str().unwrap().into(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(!out.is_empty(), "deploy/rbac.yaml has no ClusterRole `{name}`");
+    out
+}
+
+/// The requests a run made that RBAC judges; the rest must be discovery and `/version`, which
+/// every authenticated user may read (the default `system:discovery` and
+/// `system:public-info-viewer` roles).
+fn judged(lines: &[String]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for l in lines {
+        match rbac_request(l) {
+            Some(r) => out.push(r),
+            None => {
+                let path = l.split('?').next().unwrap_or(l);
+                assert!(path == "/version" || path == "/api" || path == "/apis" || path.starts_with("/apis/"), "{l}");
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn deploys_roles_allow_every_request_the_agent_and_the_fleet_view_make_and_no_more() {
+    let api = world();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let root = fixture("crun-no-wasm");
+    let mut args = agent_args(kc.to_str().unwrap(), root.to_str().unwrap(), "edge-1");
+    args.push("--once");
+    assert_eq!(run(&args).code, 0);
+    let agent_requests = judged(&api.requests());
+    api.state.lock().unwrap().requests.clear();
+    let r = run(&["fleet", "--kubeconfig", kc.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("✗ edge-1 · WasmReady=False (WD103CrunWasmHandler)"), "{}", r.stdout);
+    let fleet_requests = judged(&api.requests());
+
+    for (who, requests) in [("wasmdoctor-agent", &agent_requests), ("wasmdoctor-fleet", &fleet_requests)] {
+        let rules = role(who);
+        for r in requests.iter() {
+            assert!(rules.contains(r), "{who} does not allow {r:?}: {rules:?}");
+        }
+        for rule in &rules {
+            assert!(requests.contains(rule), "{who} grants {rule:?}, which no request used: {requests:?}");
+        }
+    }
+    assert_eq!(
+        agent_requests,
+        [("get".into(), "".into(), "nodes".into()), ("patch".into(), "".into(), "nodes/status".into())]
+    );
+}
