@@ -47,27 +47,14 @@ fn serve(args: &[String], kubeconfig: PathBuf) {
     );
     let mut s = State::default();
     s.add_manifest("k3s-manifests-runtimes.yaml");
-    // `--nodes N` (default 20): beyond 20, a mixed fleet for `wasmdoctor fleet` and WD310: a quarter
-    // with the spin handler, a quarter without it, a quarter whose agent went stale, a quarter bare.
+    // `--nodes N` (default 20): beyond 20, a mixed fleet for `wasmdoctor fleet` and WD310.
     let nodes = n("--nodes", "20");
-    for i in 0..nodes {
-        let name = format!("worker-{i}");
-        if nodes <= 20 {
-            s.add(node(&name, &[]));
-            continue;
+    if nodes <= 20 {
+        for i in 0..nodes {
+            s.add(node(&format!("worker-{i}"), &[]));
         }
-        let mut obj = match i % 4 {
-            0 => node_with_handlers(&name, &[("spin", "provisioned")], &["runc", "spin"]),
-            1 => node_with_handlers(&name, &[], &["runc"]),
-            _ => node(&name, &[]),
-        };
-        if i % 4 == 2
-            && let Some(cs) = obj["status"]["conditions"].as_array_mut()
-        {
-            cs.push(json!({"type": "WasmReady", "status": "True", "reason": "NodeChecksPass", "message": "31 node checks pass",
-                           "lastHeartbeatTime": "2026-11-24T06:00:00Z", "lastTransitionTime": "2026-11-20T06:00:00Z"}));
-        }
-        s.push(obj);
+    } else {
+        mixed_fleet(&mut s, nodes);
     }
     let started = "2026-11-24T00:00:00Z";
     for i in 0..pods {

@@ -254,3 +254,50 @@ fn deploys_roles_allow_every_request_the_agent_and_the_fleet_view_make_and_no_mo
         [("get".into(), "".into(), "nodes".into()), ("patch".into(), "".into(), "nodes/status".into())]
     );
 }
+
+/// A fleet of 1,000 nodes, mixed (handler present / absent / agent stale / no agent), a Wasm
+/// RuntimeClass without a nodeSelector and a pod stuck where the handler is missing: WD310 names
+/// the 250 nodes without the handler and the stuck pod; the fleet view lists every node, the stale
+/// agents marked.
+#[test]
+fn a_thousand_node_fleet_for_wd310_and_the_fleet_view() {
+    use common::fake_api::{PodSpec, mixed_fleet, pod};
+    let mut s = State::default();
+    mixed_fleet(&mut s, 1000);
+    s.add(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime-spin-v2"}, "handler": "spin"}));
+    s.add(pod(PodSpec {
+        name: "spin-app-1",
+        node: "worker-1",
+        runtime_class: Some("wasmtime-spin-v2"),
+        running_since: None,
+        waiting: Some(("ContainerCreating", "")),
+        ..Default::default()
+    }));
+    let api = FakeApi::start(s);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path());
+    let kc = kc.to_str().unwrap();
+
+    let report = run(&["check", "--json", "--no-node", "--no-docker", "--only", "WD310", "--kubeconfig", kc]).json();
+    let wd310 = &report["checks"][0];
+    assert_eq!(wd310["status"], "fail", "{wd310}");
+    let affected = wd310["affected"].as_array().unwrap();
+    let nodes: Vec<&str> =
+        affected.iter().filter(|a| a["kind"] == "Node").map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(nodes.len(), 250, "{}", wd310["message"]);
+    assert!(nodes.iter().all(|n| n.trim_start_matches("worker-").parse::<usize>().unwrap() % 4 == 1), "{nodes:?}");
+    assert!(
+        affected.iter().any(|a| a["kind"] == "Pod" && a["name"] == "spin-app-1"),
+        "the stuck pod is named: {wd310}"
+    );
+
+    let r = run(&["fleet", "--json", "--kubeconfig", kc]);
+    assert_eq!(r.code, 1, "stale agents: {}", r.stderr);
+    let fleet = r.json();
+    let rows = fleet["nodes"].as_array().unwrap();
+    assert_eq!(rows.len(), 1000);
+    let count = |v: &str| rows.iter().filter(|r| r["verdict"] == v).count();
+    assert_eq!((count("stale"), count("unknown"), count("ready")), (250, 750, 0));
+    assert_eq!(rows[0]["verdict"], "stale", "the worst first");
+    assert_eq!(fleet["with_agent"], 250);
+}

@@ -25,6 +25,27 @@ pub fn node_with_handlers(name: &str, labels: &[(&str, &str)], handlers: &[&str]
     n
 }
 
+/// `n` Nodes `worker-0`…: a quarter whose kubelet reports the spin handler (and runtime-class-manager
+/// labelled), a quarter reporting only runc, a quarter whose agent's `WasmReady` went stale
+/// (2026-11-24T06:00:00Z), a quarter bare (no handlers reported, no agent).
+pub fn mixed_fleet(s: &mut super::State, n: usize) {
+    for i in 0..n {
+        let name = format!("worker-{i}");
+        let mut obj = match i % 4 {
+            0 => node_with_handlers(&name, &[("spin", "provisioned")], &["runc", "spin"]),
+            1 => node_with_handlers(&name, &[], &["runc"]),
+            _ => node(&name, &[]),
+        };
+        if i % 4 == 2
+            && let Some(cs) = obj["status"]["conditions"].as_array_mut()
+        {
+            cs.push(json!({"type": "WasmReady", "status": "True", "reason": "NodeChecksPass", "message": "31 node checks pass",
+                           "lastHeartbeatTime": "2026-11-24T06:00:00Z", "lastTransitionTime": "2026-11-20T06:00:00Z"}));
+        }
+        s.push(obj);
+    }
+}
+
 pub struct PodSpec<'a> {
     pub ns: &'a str,
     pub name: &'a str,
