@@ -59,3 +59,66 @@ fn an_offline_copy_skips_what_only_the_running_machine_shows() {
         "reads the running machine (its /run and processes), and the host root is not it: it has no proc/sys/kernel/random/boot_id: an offline copy"
     );
 }
+
+/// The running machine seen through another root, as a DaemonSet pod sees the node at `/host`: a
+/// node binary runs with that root as its `/` (its `#!/bin/sh`, its libraries and the files it
+/// reads are the node's). The copy gets a real shell, the machine's procfs and `/dev/fd`; its
+/// `crun` reads its version from the root's own `/etc`. Offline, the same file is run as it is
+/// (the machine's `/etc` has no such file) and its version cannot be read.
+#[test]
+fn a_live_roots_binaries_run_inside_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = live_copy("healthy-crun");
+    let r = root.path();
+    // /bin/sh and the libraries it links, at the same paths.
+    let ldd = std::process::Command::new("ldd").arg("/bin/sh").output().unwrap();
+    let mut files = vec!["/bin/sh".to_string()];
+    for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+        if let Some(path) = line.split_whitespace().find(|w| w.starts_with('/')) {
+            files.push(path.to_string());
+        }
+    }
+    for f in &files {
+        let to = r.join(f.trim_start_matches('/'));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(std::fs::canonicalize(f).unwrap(), &to).unwrap();
+    }
+    std::fs::create_dir_all(r.join("dev")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd", r.join("dev/fd")).unwrap();
+    std::fs::write(r.join("etc/crun-release"), "1.19.1\n").unwrap();
+    let crun = r.join("usr/local/bin/crun");
+    std::fs::write(&crun, "#!/bin/sh\nread v < /etc/crun-release\necho \"crun version $v\"\necho 'spec: 1.0.0'\necho '+SYSTEMD +SELINUX +CAP +SECCOMP +WASM:wasmedge +YAJL'\n").unwrap();
+    std::fs::set_permissions(&crun, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let proc = Mount::bind("/proc", &r.join("proc"));
+
+    let version = |extra: &[&str]| {
+        let mut args = vec!["--json", "--no-cluster", "--no-docker", "--only", "WD102", "--host-root", r.to_str().unwrap()];
+        args.extend(extra);
+        let j = run(&args).json();
+        check(&j, "WD102").clone()
+    };
+    let live = version(&[]);
+    assert_eq!(live["status"], "pass", "{live}");
+    assert!(live["message"].as_str().unwrap().contains("crun `1.19.1`"), "{live}");
+    let offline = version(&["--offline"]);
+    assert_ne!(offline["status"], "pass", "{offline}");
+    drop(proc);
+}
+
+/// A bind mount, undone when dropped (also when the test fails).
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn bind(from: &str, to: &std::path::Path) -> Mount {
+        std::fs::create_dir_all(to).unwrap();
+        let ok = std::process::Command::new("mount").args(["--bind", from]).arg(to).status().unwrap();
+        assert!(ok.success(), "mount --bind (this test runs as root, as CI does)");
+        Mount(to.to_path_buf())
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}

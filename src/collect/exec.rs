@@ -5,7 +5,9 @@
 //! the timeout, not by what the binary left behind.
 
 use std::io::Read;
-use std::os::fd::AsRawFd;
+use std::ffi::{CString, OsString};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -18,13 +20,17 @@ use super::host::NodeBinary;
 #[derive(Clone, Copy)]
 pub enum Program<'a> {
     Node(&'a NodeBinary),
+    /// A node binary of the running machine seen through another root (a DaemonSet pod's `/host`),
+    /// run with that root as its `/` (chroot): its dynamic loader, its libraries, its `#!`
+    /// interpreter and the files it reads are the node's, not the container's.
+    InRoot(&'a NodeBinary, &'a OwnedFd),
     Local(&'a Path),
 }
 
 impl Program<'_> {
     fn shown(&self) -> String {
         match self {
-            Program::Node(b) => b.node_path.clone(),
+            Program::Node(b) | Program::InRoot(b, _) => b.node_path.clone(),
             Program::Local(p) => p.display().to_string(),
         }
     }
@@ -158,6 +164,7 @@ fn spawn(program: Program, args: &[&str], env: &[(String, String)]) -> std::io::
                 cmd.arg0(&b.node_path);
                 (cmd, Some(fd))
             }
+            Program::InRoot(b, root) => in_root(b, root, args, env)?,
             Program::Local(path) => (Command::new(path), None),
         };
         let result = cmd
@@ -176,6 +183,86 @@ fn spawn(program: Program, args: &[&str], env: &[(String, String)]) -> std::io::
             }
             r => return r,
         }
+    }
+}
+
+/// The child (after std set up its pipes and process group) changes its root to the host root and
+/// runs the resolved binary with `fexecve`, which (unlike `execvp`) never retries a file the kernel
+/// refused through `/bin/sh`. Everything it needs is allocated before the fork.
+fn in_root(
+    b: &NodeBinary,
+    root: &OwnedFd,
+    args: &[&str],
+    env: &[(String, String)],
+) -> std::io::Result<(Command, Option<OwnedFd>)> {
+    let fd = rustix::io::dup(&b.fd)?;
+    let root = rustix::io::dup(root)?;
+    let cstr = |bytes: Vec<u8>| CString::new(bytes).map_err(|_| std::io::Error::other("a NUL byte in an argument"));
+    let argv = std::iter::once(b.node_path.as_bytes().to_vec())
+        .chain(args.iter().map(|a| a.as_bytes().to_vec()))
+        .map(cstr)
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let ours: Vec<&str> = std::iter::once("LC_ALL").chain(env.iter().map(|(k, _)| k.as_str())).collect();
+    let envp = std::env::vars_os()
+        .filter(|(k, _)| !ours.iter().any(|o| k == *o))
+        .map(|(k, v)| {
+            let mut kv: OsString = k;
+            kv.push("=");
+            kv.push(v);
+            kv.into_vec()
+        })
+        .chain(std::iter::once(b"LC_ALL=C".to_vec()))
+        .chain(env.iter().map(|(k, v)| format!("{k}={v}").into_bytes()))
+        .map(cstr)
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let exec = ExecInRoot::new(fd, root, argv, envp);
+    // Never run: the hook replaces the process before std's own exec.
+    let mut cmd = Command::new("/nonexistent/wasmdoctor-in-root");
+    // SAFETY: the hook makes only async-signal-safe system calls (fchdir, chroot, chdir, fexecve)
+    // on memory allocated before the fork.
+    unsafe {
+        cmd.pre_exec(move || exec.run());
+    }
+    Ok((cmd, None))
+}
+
+/// What the child needs to change root and exec, allocated before the fork.
+struct ExecInRoot {
+    fd: OwnedFd,
+    root: OwnedFd,
+    _strings: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+}
+
+// SAFETY: the pointers point into `_strings`, owned by the same value and never changed.
+unsafe impl Send for ExecInRoot {}
+// SAFETY: as above; `run` only reads.
+unsafe impl Sync for ExecInRoot {}
+
+impl ExecInRoot {
+    fn new(fd: OwnedFd, root: OwnedFd, argv: Vec<CString>, envp: Vec<CString>) -> ExecInRoot {
+        let ptrs = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+        let (a, e): (Vec<_>, Vec<_>) = (ptrs(&argv), ptrs(&envp));
+        let mut strings = argv;
+        strings.extend(envp);
+        ExecInRoot { fd, root, _strings: strings, argv: a, envp: e }
+    }
+
+    fn run(&self) -> std::io::Result<()> {
+        let last = std::io::Error::last_os_error;
+        // SAFETY: plain system calls on descriptors this value owns and NUL-terminated arrays of
+        // pointers into strings it owns.
+        unsafe {
+            if libc::fchdir(self.root.as_raw_fd()) != 0 || libc::chroot(c".".as_ptr()) != 0 {
+                return Err(last());
+            }
+            if libc::chdir(c"/".as_ptr()) != 0 {
+                return Err(last());
+            }
+            libc::fexecve(self.fd.as_raw_fd(), self.argv.as_ptr(), self.envp.as_ptr());
+        }
+        Err(last())
     }
 }
 

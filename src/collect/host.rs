@@ -110,6 +110,11 @@ impl HostRoot {
         self.root == Path::new("/")
     }
 
+    /// A descriptor of the host root itself, to run a node binary inside it (`Program::InRoot`).
+    pub fn root_fd(&self) -> io::Result<OwnedFd> {
+        Ok(rustix::io::dup(self.jail()?.as_fd())?)
+    }
+
     fn jail(&self) -> io::Result<&Root> {
         self.jail.as_deref().map_err(|why| io::Error::new(io::ErrorKind::NotFound, why.to_string()))
     }

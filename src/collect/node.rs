@@ -147,7 +147,15 @@ fn find_file(host: &HostRoot, candidates: impl IntoIterator<Item = String>) -> O
 /// Run a node binary (resolved inside the host root) with a timeout.
 fn run_node(opts: &NodeOptions, path: &str, args: &[&str]) -> Result<exec::Output, exec::ExecError> {
     let binary = opts.host.binary(path).map_err(|e| exec::ExecError::Spawn(path.to_string(), e.to_string()))?;
-    exec::run(Program::Node(&binary), args, opts.exec_timeout)
+    // The running machine seen through another root (a pod's `/host`): its binaries need its own
+    // loader, libraries and files, so they run with that root as `/` (which takes root's privilege).
+    let root = (opts.live && !opts.host.is_live() && rustix::process::geteuid().is_root())
+        .then(|| opts.host.root_fd().ok())
+        .flatten();
+    match &root {
+        Some(r) => exec::run(Program::InRoot(&binary, r), args, opts.exec_timeout),
+        None => exec::run(Program::Node(&binary), args, opts.exec_timeout),
+    }
 }
 
 fn run_tool(opts: &NodeOptions, path: &str, args: &[&str], parse: fn(&str) -> Option<String>) -> VersionedBinary {
