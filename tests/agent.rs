@@ -165,8 +165,17 @@ fn a_forbidden_patch_names_the_permission() {
 fn deploys_rbac_is_enough_for_the_agent_and_no_more() {
     let mut w = World::new();
     let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
-    w.apply_yaml(&std::fs::read_to_string(deploy.join("rbac.yaml")).unwrap());
-    w.apply_yaml(&std::fs::read_to_string(deploy.join("daemonset.yaml")).unwrap());
+    // `kubectl apply -f deploy/`: its YAML files in name order.
+    let mut files: Vec<_> = std::fs::read_dir(&deploy)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for f in files {
+        w.apply_yaml(&std::fs::read_to_string(f).unwrap());
+    }
     w.create(node("agent-4", &[]));
     // The token user is the ServiceAccount `wasmdoctor/wasmdoctor` that deploy/ binds.
     let deadline = Instant::now() + Duration::from_secs(10);

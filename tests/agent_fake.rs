@@ -179,7 +179,7 @@ fn rbac_request(line: &str) -> Option<(String, String, String)> {
 /// The ClusterRole's rules as (verb, group, resource) triples.
 fn role(name: &str) -> Vec<(String, String, String)> {
     let text =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/rbac.yaml")).unwrap();
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/00-rbac.yaml")).unwrap();
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(&text) {
         let v: Value =
@@ -201,7 +201,7 @@ fn role(name: &str) -> Vec<(String, String, String)> {
             }
         }
     }
-    assert!(!out.is_empty(), "deploy/rbac.yaml has no ClusterRole `{name}`");
+    assert!(!out.is_empty(), "deploy/00-rbac.yaml has no ClusterRole `{name}`");
     out
 }
 

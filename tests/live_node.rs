@@ -70,21 +70,7 @@ fn a_live_roots_binaries_run_inside_it() {
     use std::os::unix::fs::PermissionsExt;
     let root = live_copy("healthy-crun");
     let r = root.path();
-    // /bin/sh and the libraries it links, at the same paths.
-    let ldd = std::process::Command::new("ldd").arg("/bin/sh").output().unwrap();
-    let mut files = vec!["/bin/sh".to_string()];
-    for line in String::from_utf8_lossy(&ldd.stdout).lines() {
-        if let Some(path) = line.split_whitespace().find(|w| w.starts_with('/')) {
-            files.push(path.to_string());
-        }
-    }
-    for f in &files {
-        let to = r.join(f.trim_start_matches('/'));
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(std::fs::canonicalize(f).unwrap(), &to).unwrap();
-    }
-    std::fs::create_dir_all(r.join("dev")).unwrap();
-    std::os::unix::fs::symlink("/proc/self/fd", r.join("dev/fd")).unwrap();
+    common::roots::add_shell(r);
     std::fs::write(r.join("etc/crun-release"), "1.19.1\n").unwrap();
     let crun = r.join("usr/local/bin/crun");
     std::fs::write(&crun, "#!/bin/sh\nread v < /etc/crun-release\necho \"crun version $v\"\necho 'spec: 1.0.0'\necho '+SYSTEMD +SELINUX +CAP +SECCOMP +WASM:wasmedge +YAJL'\n").unwrap();
@@ -92,7 +78,8 @@ fn a_live_roots_binaries_run_inside_it() {
     let proc = Mount::bind("/proc", &r.join("proc"));
 
     let version = |extra: &[&str]| {
-        let mut args = vec!["--json", "--no-cluster", "--no-docker", "--only", "WD102", "--host-root", r.to_str().unwrap()];
+        let mut args =
+            vec!["--json", "--no-cluster", "--no-docker", "--only", "WD102", "--host-root", r.to_str().unwrap()];
         args.extend(extra);
         let j = run(&args).json();
         check(&j, "WD102").clone()

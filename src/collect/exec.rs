@@ -4,8 +4,8 @@
 //! holding our pipes (a daemon that made a session of its own) are killed, so the wait is bounded by
 //! the timeout, not by what the binary left behind.
 
-use std::io::Read;
 use std::ffi::{CString, OsString};
+use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;

@@ -82,3 +82,26 @@ pub fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// Make a copied root able to run its `#!/bin/sh` binaries inside it, as a real node can: the
+/// machine's `/bin/sh` and `/bin/cat` (the fixtures' scripts use both) and the libraries they link
+/// at the same paths, and `/dev/fd` (the kernel hands a script to its interpreter as `/dev/fd/N`).
+pub fn add_shell(root: &Path) {
+    let mut files = Vec::new();
+    for tool in ["/bin/sh", "/bin/cat"] {
+        files.push(tool.to_string());
+        let ldd = std::process::Command::new("ldd").arg(tool).output().unwrap();
+        for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+            if let Some(path) = line.split_whitespace().find(|w| w.starts_with('/')) {
+                files.push(path.to_string());
+            }
+        }
+    }
+    for f in &files {
+        let to = root.join(f.trim_start_matches('/'));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(std::fs::canonicalize(f).unwrap(), &to).unwrap();
+    }
+    std::fs::create_dir_all(root.join("dev")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd")).unwrap();
+}
