@@ -265,6 +265,10 @@ fn a_thousand_node_fleet_for_wd310_and_the_fleet_view() {
     let mut s = State::default();
     mixed_fleet(&mut s, 1000);
     s.add(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime-spin-v2"}, "handler": "spin"}));
+    // runtime-class-manager installed the shim on the 250 labelled nodes of the 500 it targets.
+    s.add(json!({"apiVersion": "runtime.spinkube.dev/v1alpha1", "kind": "Shim", "metadata": {"name": "spin-v2"},
+                 "spec": {"runtimeClass": {"name": "wasmtime-spin-v2", "handler": "spin"}},
+                 "status": {"nodes": 500, "nodesReady": 250}}));
     s.add(pod(PodSpec {
         name: "spin-app-1",
         node: "worker-1",
@@ -289,6 +293,14 @@ fn a_thousand_node_fleet_for_wd310_and_the_fleet_view() {
     assert!(
         affected.iter().any(|a| a["kind"] == "Pod" && a["name"] == "spin-app-1"),
         "the stuck pod is named: {wd310}"
+    );
+    assert!(
+        wd310["message"]
+            .as_str()
+            .unwrap()
+            .contains("(runtime-class-manager's Shim `spin-v2` has the shim ready on 250 of its 500 nodes)"),
+        "{}",
+        wd310["message"]
     );
 
     let r = run(&["fleet", "--json", "--kubeconfig", kc]);

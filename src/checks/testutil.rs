@@ -184,6 +184,7 @@ pub fn cluster_facts(
     ClusterFacts {
         keda: None,
         scaled_objects: Fact::unavailable(MissingKind::NotFound, "KEDA's ScaledObject API is not served"),
+        shims: Fact::unavailable(MissingKind::NotFound, "runtime-class-manager's Shim API is not served"),
         context: Some("test".into()),
         server: Some("https://127.0.0.1:6443".into()),
         insecure_tls: false,

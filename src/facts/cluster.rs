@@ -32,6 +32,20 @@ pub struct ClusterFacts {
     /// KEDA ScaledObjects, when that API is served.
     #[serde(default = "super::not_collected")]
     pub scaled_objects: Fact<Vec<ScaledObjectInfo>>,
+    /// runtime-class-manager's `Shim` objects (`runtime.spinkube.dev/v1alpha1`), when served.
+    #[serde(default = "super::not_collected")]
+    pub shims: Fact<Vec<ShimInfo>>,
+}
+
+/// A runtime-class-manager `Shim`: the RuntimeClass it creates and on how many of the nodes it
+/// targets the shim is installed (`status.nodes` vs `status.nodesReady`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShimInfo {
+    pub name: String,
+    pub runtime_class: Option<String>,
+    pub handler: Option<String>,
+    pub nodes: Option<u64>,
+    pub nodes_ready: Option<u64>,
 }
 
 /// A KEDA ScaledObject: what it scales.

@@ -38,6 +38,11 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
             }
         }
         let name = format!("`{}` (handler `{}`)", rc.name, rc.handler);
+        let shim = shim_status(c, rc);
+        if let Some(s) = &shim {
+            evidence.push((format!("RuntimeClass {}'s installer", rc.name), s.said.clone()));
+        }
+        let behind = shim.as_ref().filter(|s| s.behind).map(|s| format!(" ({})", s.said)).unwrap_or_default();
         if targets.is_empty() {
             // Its pods would stay Pending: say why no node qualifies.
             let why = if nodes.iter().any(|n| crate::rules::kube::selects(&rc.node_selector, &n.labels)) {
@@ -70,7 +75,7 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
                 .collect();
             let pods = if stuck.is_empty() { String::new() } else { format!("; stuck there: {}", some(&stuck)) };
             lacking.push(format!(
-                "{name} can schedule to {} without it: {}{pods}",
+                "{name} can schedule to {} without it: {}{pods}{behind}",
                 count(lacks.len(), "node"),
                 list(&names)
             ));
@@ -81,6 +86,13 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
                 node: Some(n.name.clone()),
             }));
             affected.extend(stuck);
+        } else if !unknown.is_empty() && !behind.is_empty() {
+            unsure.push(format!(
+                "{name}: {} of the {} it can schedule to {} unknown from here{behind}",
+                unknown.len(),
+                count(targets.len(), "node"),
+                if unknown.len() == 1 { "is" } else { "are" }
+            ));
         } else if !unknown.is_empty() && rc.node_selector.is_empty() {
             unsure.push(format!(
                 "{name} has no `nodeSelector`, and {} of the {} it can schedule to {} unknown from here",
@@ -118,6 +130,34 @@ pub fn check(ctx: &Ctx, c: &ClusterFacts) -> Outcome {
         ));
     }
     Outcome::pass(format!("every node the Wasm RuntimeClasses can schedule to has their handler: {}", list(&ok)))
+}
+
+/// What runtime-class-manager's `Shim` for this RuntimeClass says, and whether the shim is still
+/// missing on some of its nodes (`status.nodesReady` < `status.nodes`).
+struct ShimStatus {
+    said: String,
+    behind: bool,
+}
+
+fn shim_status(c: &ClusterFacts, rc: &RuntimeClassInfo) -> Option<ShimStatus> {
+    let shim = c.shims.collected()?.iter().find(|s| match &s.runtime_class {
+        Some(name) => name == &rc.name,
+        None => s.handler.as_deref() == Some(rc.handler.as_str()),
+    })?;
+    Some(match (shim.nodes_ready, shim.nodes) {
+        (Some(ready), Some(all)) => ShimStatus {
+            said: format!(
+                "runtime-class-manager's Shim `{}` has the shim ready on {ready} of its {}",
+                shim.name,
+                count(all as usize, "node")
+            ),
+            behind: ready < all,
+        },
+        _ => ShimStatus {
+            said: format!("runtime-class-manager's Shim `{}` reports no node status yet", shim.name),
+            behind: false,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -190,5 +230,34 @@ mod tests {
             o.message,
             "`wasmtime-spin-v2` (handler `spin`) can schedule to none of the cluster's 1 node: its nodeSelector selects no node, so its pods stay `Pending`"
         );
+    }
+
+    #[test]
+    fn runtime_class_managers_shim_status_is_evidence() {
+        let mut spin = rc("wasmtime-spin-v2", "spin");
+        spin.node_selector.insert("spin".into(), "provisioned".into());
+        let label = [("spin", "provisioned")];
+        let nodes = vec![node_info("worker-2", &label, None), node_info("worker-3", &label, None)];
+        let mut c = cluster(vec![spin], nodes, vec![]);
+        c.shims = Fact::Collected(vec![crate::facts::ShimInfo {
+            name: "spin-v2".into(),
+            runtime_class: Some("wasmtime-spin-v2".into()),
+            handler: Some("spin".into()),
+            nodes: Some(2),
+            nodes_ready: Some(1),
+        }]);
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c.clone());
+        assert_eq!(o.status, Status::Warn, "{}", o.message);
+        assert_eq!(
+            o.message,
+            "`wasmtime-spin-v2` (handler `spin`): 2 of the 2 nodes it can schedule to are unknown from here (runtime-class-manager's Shim `spin-v2` has the shim ready on 1 of its 2 nodes)"
+        );
+        assert_eq!(o.evidence[0].source, "RuntimeClass wasmtime-spin-v2's installer");
+        // Every node ready: the Shim's word alone is not a finding.
+        if let Fact::Collected(s) = &mut c.shims {
+            s[0].nodes_ready = Some(2);
+        }
+        let o = run_cluster(check, SHIM_RUNTIME_V2, c);
+        assert_eq!(o.status, Status::Skip, "{}", o.message);
     }
 }

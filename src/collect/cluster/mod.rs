@@ -5,6 +5,7 @@
 
 pub mod bounded;
 mod exec_auth;
+mod installers;
 mod items;
 mod list;
 mod logs;
@@ -130,7 +131,14 @@ pub async fn collect(opts: &ClusterOptions, scope: Scope) -> Fact<ClusterFacts> 
                 .await
         },
     );
-    let keda = if checks { keda_served(&client, deadline).await } else { None };
+    let (keda, rcm) = if checks {
+        tokio::join!(
+            served(&client, deadline, "/apis/keda.sh/v1alpha1", "scaledobjects"),
+            served(&client, deadline, "/apis/runtime.spinkube.dev/v1alpha1", "shims")
+        )
+    } else {
+        (None, None)
+    };
     let scaled_objects = match keda {
         Some(true) => {
             lister
@@ -145,6 +153,21 @@ pub async fn collect(opts: &ClusterOptions, scope: Scope) -> Fact<ClusterFacts> 
         }
         _ if !checks => unread(),
         _ => Fact::unavailable(MissingKind::NotFound, "KEDA's ScaledObject API is not served"),
+    };
+    let shims = match rcm {
+        Some(true) => {
+            lister
+                .all::<installers::ShimItem, _>(
+                    installers::SHIMS,
+                    "",
+                    "shims",
+                    "runtime.spinkube.dev",
+                    installers::ShimItem::into_info,
+                )
+                .await
+        }
+        _ if !checks => unread(),
+        _ => Fact::unavailable(MissingKind::NotFound, "runtime-class-manager's Shim API is not served"),
     };
     let logs = match (&pods, &runtime_classes) {
         (Fact::Collected(p), rcs) => {
@@ -166,6 +189,7 @@ pub async fn collect(opts: &ClusterOptions, scope: Scope) -> Fact<ClusterFacts> 
         logs,
         keda,
         scaled_objects,
+        shims,
     })
 }
 
@@ -174,10 +198,11 @@ pub fn path_segment(s: &str) -> String {
     list::percent_encode(s)
 }
 
-/// Whether KEDA's `ScaledObject` API is served (`None` when the server did not say).
-async fn keda_served(client: &kube::Client, deadline: Instant) -> Option<bool> {
-    match tokio::time::timeout_at(deadline, bounded::request(client, get("/apis/keda.sh/v1alpha1"), SMALL)).await {
-        Ok(Ok(answer)) => Some(answer.text.contains("\"scaledobjects\"")),
+/// Whether an optional API (KEDA's ScaledObjects, runtime-class-manager's Shims) is served: its
+/// group version lists the resource (`None` when the server did not say).
+async fn served(client: &kube::Client, deadline: Instant, group_version: &str, plural: &str) -> Option<bool> {
+    match tokio::time::timeout_at(deadline, bounded::request(client, get(group_version), SMALL)).await {
+        Ok(Ok(answer)) => Some(answer.text.contains(&format!("\"{plural}\""))),
         Ok(Err(kube::Error::Api(s))) if s.code == 404 => Some(false),
         _ => None,
     }

@@ -73,6 +73,7 @@ pub fn collection(kind: &str) -> Option<(&'static str, &'static str)> {
         "HorizontalPodAutoscaler" => ("/apis/autoscaling/v2/horizontalpodautoscalers", "HorizontalPodAutoscalerList"),
         "PodMetrics" => ("/apis/metrics.k8s.io/v1beta1/pods", "PodMetricsList"),
         "ScaledObject" => ("/apis/keda.sh/v1alpha1/scaledobjects", "ScaledObjectList"),
+        "Shim" => ("/apis/runtime.spinkube.dev/v1alpha1/shims", "ShimList"),
         _ => return None,
     })
 }
@@ -113,7 +114,7 @@ impl State {
         self.cache.clear();
         let kind = obj["kind"].as_str().unwrap_or("").to_string();
         let Some((path, _)) = collection(&kind) else { return };
-        let cluster_scoped = matches!(kind.as_str(), "RuntimeClass" | "Node");
+        let cluster_scoped = matches!(kind.as_str(), "RuntimeClass" | "Node" | "Shim");
         if !cluster_scoped && obj["metadata"]["namespace"].is_null() {
             obj["metadata"]["namespace"] = json!("default");
         }

@@ -94,6 +94,20 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
                 json!({"kind": "APIResourceList", "groupVersion": "keda.sh/v1alpha1", "resources": [{"name": "scaledobjects", "singularName": "scaledobject", "namespaced": true, "kind": "ScaledObject", "verbs": ["get", "list", "patch", "delete"]}]}),
             );
         }
+        // runtime-class-manager's CRD is served when the world has Shims.
+        if *group == "runtime.spinkube.dev" {
+            if st.lists.get("/apis/runtime.spinkube.dev/v1alpha1/shims").is_none_or(Vec::is_empty) {
+                return (
+                    404,
+                    "application/json",
+                    status(404, "NotFound", "the server could not find the requested resource"),
+                    delay,
+                );
+            }
+            return json(
+                json!({"kind": "APIResourceList", "groupVersion": "runtime.spinkube.dev/v1alpha1", "resources": [{"name": "shims", "singularName": "shim", "namespaced": false, "kind": "Shim", "verbs": ["get", "list", "watch", "update"]}]}),
+            );
+        }
         return json(json!({"kind": "APIResourceList", "groupVersion": format!("{group}/{version}"), "resources": []}));
     }
     if let Some((collection, ns, name)) = object_location(path)
