@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # Debian packages the build and the tests need: gcc, protoc (containerd-client and k8s-cri compile
 # protos at build time), the real daemons tests/daemons.rs starts (containerd, dockerd), and tmux for
 # the terminal test (tests/tui.rs), openssl and curl for the real API server's harness
-# (tests/common/real_api.rs), python3-pip to fetch etcd, and Go to build kube-apiserver.
-APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip)
+# (tests/common/real_api.rs), python3-pip to fetch etcd, and Go to build kube-apiserver;
+# libseccomp-dev and pkg-config for the test shim (tests/shim-wasmtime links libseccomp), and crun
+# for the smoke run's crun route (tests/smoke.rs).
+APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip libseccomp-dev pkg-config crun)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -61,6 +63,15 @@ install_test_servers() {
   fi
 }
 
+# A real runwasi shim for the smoke tests: `containerd-shim-wasmtime-v1` from tests/shim-wasmtime
+# (runwasi's containerd-shim-wasm library and wasmtime). The first build takes about 5 minutes on 2
+# cores; later ones come from target/shim-wasmtime.
+install_test_shim() {
+  (cd tests/shim-wasmtime && CARGO_TARGET_DIR=../../target/shim-wasmtime cargo build --locked -q)
+  mkdir -p target/test-bin
+  install -m 0755 target/shim-wasmtime/debug/containerd-shim-wasmtime-v1 target/test-bin/
+}
+
 install_packages
 install_rust
 
@@ -72,6 +83,7 @@ case "${1:-}" in
     ;;
   test)
     install_test_servers
+    install_test_shim
     cargo fmt --all -- --check
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked --all-targets

@@ -126,6 +126,9 @@ pub enum Command {
     /// Every node's Wasm readiness from the cluster: the agent's `WasmReady`, reported runtime
     /// handlers, installer labels, the Wasm RuntimeClasses that can schedule there; failures first
     Fleet,
+    /// Run a tiny WASI module through each Wasm runtime of this node's containerd and report it
+    /// (WD109); creates containers in the namespace `wasmdoctor` and deletes them again
+    Smoke(SmokeArgs),
     /// Collect the facts and save them, to reproduce a report offline with `check --facts`
     Collect {
         /// Where to write the facts (JSON); `-` for stdout
@@ -139,8 +142,24 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Evaluate saved facts (`wasmdoctor collect -o FILE`) instead of collecting
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "smoke")]
     pub facts: Option<PathBuf>,
+    /// Also run the smoke module through each Wasm runtime (WD109): creates containers
+    #[arg(long)]
+    pub smoke: bool,
+    /// Each smoke run's time limit, from its container's creation to its exit
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub smoke_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// Only this containerd runtime (its name in the config, e.g. `wasmtime` or `crun`)
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Option<String>,
+    /// Each run's time limit, from its container's creation to its exit
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub smoke_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

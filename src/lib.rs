@@ -18,6 +18,7 @@ pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod rules;
+pub mod smoke;
 pub mod ui;
 
 use std::io::{IsTerminal, Write};
@@ -65,6 +66,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
+        Some(Command::Smoke(args)) => smoke(&cli, args),
         Some(Command::Agent { interval, once, listen }) => agent(&cli, *interval, *once, *listen),
         Some(Command::Fleet) => fleet(&cli),
         Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
@@ -144,10 +146,14 @@ fn load_policy(cli: &Cli) -> anyhow::Result<Policy> {
 fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let g = &cli.global;
     let policy = load_policy(cli)?;
-    let facts = match &args.facts {
+    let mut facts = match &args.facts {
         Some(path) => load_facts(path)?,
         None => collect(cli),
     };
+    if args.smoke {
+        let options = smoke::SmokeOptions { runtime: None, timeout: Duration::from_secs(args.smoke_timeout) };
+        facts.node_smoke = run_smoke(cli, &facts, &options)?;
+    }
     let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
     let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
     let format = if g.json { Format::Json } else { args.format.unwrap_or(Format::Text) };
@@ -159,9 +165,52 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::for_report(&report, g.fail_on))
 }
 
-/// `wasmdoctor agent`: the node checks, then `WasmReady` on the Node, every `interval` (or once).
-/// One line per run on stdout. A run that cannot publish is said and retried at the next interval;
-/// with `--once` it is exit 1. SIGTERM or SIGINT sets the condition `Unknown` and ends with 0.
+/// `wasmdoctor smoke`: the node's facts, the smoke run, and WD109's verdict (the report holds
+/// only it unless `--only` says more).
+fn smoke(cli: &Cli, args: &cli::SmokeArgs) -> anyhow::Result<ExitStatus> {
+    let g = &cli.global;
+    let opts = collect::CollectOptions { cluster: false, docker: false, ..collect_options(cli) };
+    let mut facts = collect::collect(&opts);
+    let options =
+        smoke::SmokeOptions { runtime: args.runtime.clone(), timeout: Duration::from_secs(args.smoke_timeout) };
+    facts.node_smoke = run_smoke(cli, &facts, &options)?;
+    let only = if g.only.is_empty() { vec!["WD109".to_string()] } else { g.only.clone() };
+    let report = engine::evaluate(
+        &facts,
+        &load_policy(cli)?,
+        &engine::Selection { only, skip: g.skip.clone() },
+        &rules::time::today(),
+    );
+    let out = if g.json {
+        report::json::render(&report)
+    } else {
+        report::text::render(&report, report::text::Style::detect(std::io::stdout().is_terminal()))
+    };
+    write_stdout(&out)?;
+    Ok(ExitStatus::for_report(&report, g.fail_on))
+}
+
+/// The smoke run, with Ctrl-C and SIGTERM stopping it cleanly (what it created is still deleted).
+fn run_smoke(
+    cli: &Cli,
+    facts: &Facts,
+    options: &smoke::SmokeOptions,
+) -> anyhow::Result<facts::Fact<Vec<facts::SmokeRun>>> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut ids = Vec::new();
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        ids.push(
+            signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)).context("installing the signal handler")?,
+        );
+    }
+    let runs = smoke::node(&collect_options(cli), facts, options, &stop);
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    Ok(runs)
+}
+
+/// `wasmdoctor agent`: see `agent::run`.
 fn agent(
     cli: &Cli,
     interval: Duration,
@@ -174,83 +223,23 @@ fn agent(
             "the agent publishes on this node's Node: give `--node` or $NODE_NAME (the downward API's spec.nodeName)"
         );
     };
-    let policy = load_policy(cli)?;
     let mut opts = collect_options(cli);
     opts.cluster = false;
-    let copts = collect::cluster::ClusterOptions {
-        kubeconfig: g.kubeconfig.clone(),
-        context: g.context.clone(),
-        timeout: opts.source_timeout,
+    let run = agent::run::Run {
+        copts: collect::cluster::ClusterOptions {
+            kubeconfig: g.kubeconfig.clone(),
+            context: g.context.clone(),
+            timeout: opts.source_timeout,
+        },
+        opts,
+        node,
+        policy: load_policy(cli)?,
+        selection: engine::Selection { only: g.only.clone(), skip: g.skip.clone() },
+        interval,
+        once,
+        listen,
     };
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)).context("installing the signal handler")?;
-    }
-    let served = std::sync::Arc::new(std::sync::Mutex::new(agent::serve::Status::default()));
-    if let Some(addr) = listen {
-        let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
-        agent::serve::serve(listener, std::sync::Arc::clone(&served), interval);
-    }
-    // After an API error the next try comes sooner: 5 s, doubling, up to the interval, ±20 %.
-    let mut backoff = Duration::from_secs(5);
-    let mut last_published: Option<i64> = None;
-    loop {
-        let started = std::time::Instant::now();
-        let facts = collect::collect(&opts);
-        let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
-        let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
-        let cond = agent::condition(&report);
-        let published = agent::publish::publish(&copts, &node, &cond);
-        if published.is_ok() {
-            last_published = rules::time::epoch(&rules::time::rfc3339(std::time::SystemTime::now()));
-        }
-        if let Ok(mut s) = served.lock() {
-            s.metrics = agent::serve::metrics(&report, started.elapsed(), last_published);
-            s.last_run = Some(std::time::Instant::now());
-        }
-        let line = match &published {
-            Ok(()) => format!(
-                "{} {} {}={} ({}): {}",
-                facts.collected_at,
-                node,
-                agent::CONDITION,
-                cond.status,
-                cond.reason,
-                cond.message
-            ),
-            Err(e) => format!("{} {} could not publish {}: {e}", facts.collected_at, node, agent::CONDITION),
-        };
-        write_stdout(&(report::escape::line(&line).into_owned() + "\n"))?;
-        if once {
-            return Ok(if published.is_ok() { ExitStatus::Clean } else { ExitStatus::Findings });
-        }
-        let wait = if published.is_ok() {
-            backoff = Duration::from_secs(5);
-            interval
-        } else {
-            let jitter = 0.8 + 0.4 * (started.elapsed().subsec_nanos() % 1000) as f64 / 1000.0;
-            let wait = backoff.min(interval).mul_f64(jitter);
-            backoff = (backoff * 2).min(interval);
-            wait
-        };
-        let next = std::time::Instant::now() + wait;
-        while std::time::Instant::now() < next && !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        if stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let stopped = agent::WasmReady {
-                status: "Unknown",
-                reason: "AgentStopped".into(),
-                message: "wasmdoctor's agent on this node stopped; the condition is not kept up to date".into(),
-            };
-            let said = match agent::publish::publish(&copts, &node, &stopped) {
-                Ok(()) => format!("{node} {}=Unknown (AgentStopped)", agent::CONDITION),
-                Err(e) => format!("{node} could not mark {} Unknown on stopping: {e}", agent::CONDITION),
-            };
-            write_stdout(&(report::escape::line(&said).into_owned() + "\n"))?;
-            return Ok(ExitStatus::Clean);
-        }
-    }
+    agent::run::run(&run, &mut |line| write_stdout(&(report::escape::line(line).into_owned() + "\n")))
 }
 
 /// `wasmdoctor fleet [--json]`: exit 1 when a node is not ready or its report is stale, 2 when

@@ -3,6 +3,7 @@
 //! the API, which nodes can run Wasm pods. This module decides the condition; `publish` writes it.
 
 pub mod publish;
+pub mod run;
 pub mod serve;
 
 use crate::report::{Category, Report, Status};

@@ -31,6 +31,7 @@ pub fn facts(node: NodeFacts) -> Facts {
         containerd: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
         docker: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
         cluster: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
+        node_smoke: crate::facts::smoke_not_requested(),
     }
 }
 

@@ -127,13 +127,7 @@ impl Collection {
                 SourceKind::Node,
                 Box::new(move || Arrival::Node(Box::new(Fact::Collected(node::collect(&node_opts))))),
             );
-            let address = containerd_socket(&host, opts.containerd_address.as_deref());
-            let located = socket::locate(&host, &address, "containerd")
-                .and_then(|p| socket::probe(&p, &address, "containerd").map(|()| p))
-                .map_err(|m| match &opts.containerd_address {
-                    Some(_) => socket::named(m, "`--containerd-address`", &host, &address),
-                    None => m,
-                });
+            let (located, address) = containerd_endpoint(&host, opts.containerd_address.as_deref());
             spawn(
                 SourceKind::Containerd,
                 Box::new(move || {
@@ -183,6 +177,7 @@ impl Collection {
             containerd: placeholder(pending.contains(&SourceKind::Containerd), "--no-node"),
             docker: placeholder(pending.contains(&SourceKind::Docker), "--no-docker"),
             cluster: placeholder(pending.contains(&SourceKind::Cluster), "--no-cluster"),
+            node_smoke: crate::facts::smoke_not_requested(),
         };
         Collection { facts, pending, started, deadline: started + timeout, timeout }
     }
@@ -330,6 +325,22 @@ fn placeholder<T>(pending: bool, flag: &str) -> Fact<T> {
 
 /// The containerd socket's node path: the given address, else the first of the distributions'
 /// sockets that exists under the host root (else the default one, to report as missing).
+/// containerd's socket: where it is on disk (inside the host root) when something answers there,
+/// and its node path (`--containerd-address`, else the first of the known places that exists).
+pub fn containerd_endpoint(
+    host: &host::HostRoot,
+    given: Option<&str>,
+) -> (Result<std::path::PathBuf, crate::facts::Missing>, String) {
+    let address = containerd_socket(host, given);
+    let located = socket::locate(host, &address, "containerd")
+        .and_then(|p| socket::probe(&p, &address, "containerd").map(|()| p))
+        .map_err(|m| match given {
+            Some(_) => socket::named(m, "`--containerd-address`", host, &address),
+            None => m,
+        });
+    (located, address)
+}
+
 fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> String {
     given
         .map(String::from)

@@ -4,10 +4,12 @@
 mod cluster;
 mod live;
 mod node;
+mod smoke;
 
 pub use cluster::*;
 pub use live::*;
 pub use node::*;
+pub use smoke::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -114,6 +116,16 @@ pub struct Facts {
     /// The cluster, over the Kubernetes API.
     #[serde(default = "not_collected")]
     pub cluster: Fact<ClusterFacts>,
+    /// The smoke module run through each Wasm runtime of this node's containerd (`--smoke`).
+    #[serde(default = "smoke_not_requested")]
+    pub node_smoke: Fact<Vec<SmokeRun>>,
+}
+
+pub fn smoke_not_requested<T>() -> Fact<T> {
+    Fact::unavailable(
+        MissingKind::NotRequested,
+        "not requested: `--smoke` (or `wasmdoctor smoke`) runs a module through each Wasm runtime, creating containers",
+    )
 }
 
 pub(crate) fn not_collected<T>() -> Fact<T> {

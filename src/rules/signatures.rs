@@ -32,6 +32,8 @@ const SIGNATURES: &[(&str, &str, Cause)] = &[
     ("parent snapshot ", "does not exist", Checks("WD210")),
     // runwasi's libcontainer built without cgroup v1 (runwasi#288).
     ("v1 cgroup feature is required", "", Checks("WD107")),
+    // crun on a hybrid host whose cgroup2 hierarchy has controllers (libcrun/cgroup.c).
+    ("cgroups in hybrid mode not supported", "", Checks("WD107")),
     // libcontainer's systemd cgroup manager cannot reach D-Bus (youki#3278).
     ("systemd error: dbus error", "", Checks("WD108")),
     // runwasi: no executor accepts the spec's entrypoint (runwasi#637) or its layers (runwasi#1101).

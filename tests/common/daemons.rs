@@ -76,9 +76,12 @@ state = "{r}/run/containerd/state"
 
     pub fn spawn(mut self) -> Containerd {
         let log = std::fs::File::create(self.path("containerd.log")).unwrap();
+        // Shims a test installs go to `<root>/bin`, first on containerd's PATH (as /usr/local/bin on a node).
+        let path = format!("{}:{}", self.path("bin").display(), std::env::var("PATH").unwrap_or_default());
         let child = Command::new("containerd")
             .arg("--config")
             .arg(self.config())
+            .env("PATH", path)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()

@@ -9,6 +9,7 @@ pub mod wd105_shim_binaries;
 pub mod wd106_wasi_socket_support;
 pub mod wd107_cgroup_v2;
 pub mod wd108_shim_systemd_dbus;
+pub mod wd109_node_smoke;
 
 use super::Outcome;
 use crate::facts::{ContainerdConfig, CrunBinary, CrunOrigin, CrunVersion, Fact, NodeFacts, Route};
