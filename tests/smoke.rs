@@ -126,3 +126,42 @@ fn the_crun_route_without_a_wasm_handler_fails_with_the_explaining_check() {
     }
     nothing_left(&c);
 }
+
+/// A containerd socket that accepts connections and never answers: the smoke run gives up within
+/// its limits and says so; it does not hang.
+#[test]
+fn a_containerd_that_never_answers_does_not_hang_the_smoke_run() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc/containerd")).unwrap();
+    std::fs::write(root.path().join("etc/containerd/config.toml"), format!("version = 2\n{WASMTIME}")).unwrap();
+    std::fs::create_dir_all(root.path().join("run/containerd")).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(root.path().join("run/containerd/containerd.sock")).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let started = std::time::Instant::now();
+    let r = run(&[
+        "smoke",
+        "--json",
+        "--timeout",
+        "2",
+        "--smoke-timeout",
+        "3",
+        "--host-root",
+        root.path().to_str().unwrap(),
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    let j = r.json();
+    let wd109 = check(&j, "WD109");
+    assert_eq!(wd109["status"], "fail", "{wd109}");
+    assert!(
+        wd109["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("containerd did not finish the `lease` step within 3 s (the run was given up)"),
+        "{wd109}"
+    );
+}

@@ -1,7 +1,7 @@
-# Shared by the benchmarks that need the daemons up: a private containerd (crun and wasmedge runtimes
-# configured) and a private dockerd on it, under a fresh host root $R. `start_daemons` sets R and
-# installs `trap stop_daemons EXIT` (a script with more to stop calls stop_daemons from its own
-# trap). Needs root, containerd, docker.io.
+# Shared by the benchmarks that need the daemons up: a private containerd (crun, wasmedge and
+# wasmtime runtimes configured; shims installed in $R/bin are on its PATH) and a private dockerd on
+# it, under a fresh host root $R. `start_daemons` sets R and installs `trap stop_daemons EXIT` (a
+# script with more to stop calls stop_daemons from its own trap). Needs root, containerd, docker.io.
 stop_daemons() {
   [ -f "$R/dockerd.pid" ] && kill "$(cat "$R/dockerd.pid")" 2>/dev/null || true
   [ -f "$R/containerd.pid" ] && kill "$(cat "$R/containerd.pid")" 2>/dev/null || true
@@ -34,8 +34,12 @@ state = "$R/run/containerd/state"
       BinaryName = "/usr/bin/crun"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmedge]
     runtime_type = "io.containerd.wasmedge.v1"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmtime]
+    runtime_type = "io.containerd.wasmtime.v1"
 TOML
-  containerd --config "$R/etc/containerd/config.toml" >"$R/containerd.log" 2>&1 &
+  # Shims a benchmark installs go to $R/bin, first on containerd's PATH.
+  mkdir -p "$R/bin"
+  PATH="$R/bin:$PATH" containerd --config "$R/etc/containerd/config.toml" >"$R/containerd.log" 2>&1 &
   echo $! > "$R/containerd.pid"
   for _ in $(seq 100); do ctr --address "$R/run/containerd/containerd.sock" version >/dev/null 2>&1 && break; sleep 0.1; done
   echo '{}' > "$R/docker/daemon.json"

@@ -33,8 +33,8 @@ pub enum SmokeOutcome {
     Exited { code: u32 },
     /// A step failed before the module ran: which step, and containerd's or the shim's words.
     Failed { step: String, error: String },
-    /// No exit within the time limit (the task was killed).
-    TimedOut { seconds: u64 },
+    /// The time limit passed during `step` (`wait`: the module did not exit; the task was killed).
+    TimedOut { seconds: u64, step: String },
     /// Ctrl-C or SIGTERM during the run (everything was still deleted).
     Interrupted,
 }

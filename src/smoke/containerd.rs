@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use containerd_client::services::v1::container::Runtime as ContainerRuntime;
 use containerd_client::services::v1::containers_client::ContainersClient;
@@ -89,23 +89,46 @@ pub async fn run(
     };
     let mut created = Created::default();
     let mut out = super::fifo::Pair::default();
-    let outcome = match steps(&channel, t, id, nonce, timeout, stop, &image, &mut created, &mut out).await {
-        Ok(o) | Err(o) => o,
+    // One deadline for every step: a containerd or shim that stops answering cannot hold the run.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let interrupted = async {
+        while !stop.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let outcome = tokio::select! {
+        r = steps(&channel, t, id, nonce, &image, &mut created, &mut out) => match r { Ok(o) | Err(o) => o },
+        () = tokio::time::sleep_until(deadline) => SmokeOutcome::TimedOut { seconds: timeout.as_secs(), step: created.step.into() },
+        () = interrupted => SmokeOutcome::Interrupted,
     };
     let left_behind = created.delete(&channel).await;
     let (stdout, stderr) = std::mem::take(&mut out).finish();
     Ran { outcome, stdout, stderr, left_behind }
 }
 
-/// What was created, to delete in reverse.
+/// What was created, to delete in reverse, and the step under way.
 #[derive(Default)]
 struct Created {
+    step: &'static str,
     lease: Option<String>,
     image: Option<String>,
     layer_snapshot: Option<String>,
     container_snapshot: Option<String>,
     container: Option<String>,
     task: Option<String>,
+}
+
+/// How long each deletion may take before it is reported as left behind.
+const CLEANUP: Duration = Duration::from_secs(10);
+
+/// A deletion, bounded: containerd's error, or that it did not answer.
+async fn bounded<T>(f: impl std::future::Future<Output = Result<T, tonic::Status>>) -> Result<(), tonic::Status> {
+    match tokio::time::timeout(CLEANUP, f).await {
+        Ok(r) => r.map(drop),
+        Err(_) => {
+            Err(tonic::Status::deadline_exceeded(format!("containerd did not answer within {} s", CLEANUP.as_secs())))
+        }
+    }
 }
 
 impl Created {
@@ -119,21 +142,27 @@ impl Created {
             }
         };
         if let Some(id) = &self.task {
+            // A task still running (a timeout, Ctrl-C) is killed first; its deletion waits for the exit.
             let mut tasks = TasksClient::new(channel.clone());
-            let r = tasks.delete(req(DeleteTaskRequest { container_id: id.clone() }, None)).await.map(drop);
+            let kill =
+                KillRequest { container_id: id.clone(), signal: libc::SIGKILL as u32, all: true, ..Default::default() };
+            let _ = bounded(tasks.kill(req(kill, None))).await;
+            let _ =
+                bounded(tasks.wait(req(WaitRequest { container_id: id.clone(), ..Default::default() }, None))).await;
+            let r = bounded(tasks.delete(req(DeleteTaskRequest { container_id: id.clone() }, None))).await;
             note(format!("task {id}"), r);
         }
         if let Some(id) = &self.container {
             let mut c = ContainersClient::new(channel.clone());
-            let r = c.delete(req(DeleteContainerRequest { id: id.clone() }, None)).await.map(drop);
+            let r = bounded(c.delete(req(DeleteContainerRequest { id: id.clone() }, None))).await;
             note(format!("container {id}"), r);
         }
         let mut snaps = SnapshotsClient::new(channel.clone());
         for key in [&self.container_snapshot, &self.layer_snapshot].into_iter().flatten() {
-            let r = snaps
-                .remove(req(RemoveSnapshotRequest { snapshotter: SNAPSHOTTER.into(), key: key.clone() }, None))
-                .await
-                .map(drop);
+            let r = bounded(
+                snaps.remove(req(RemoveSnapshotRequest { snapshotter: SNAPSHOTTER.into(), key: key.clone() }, None)),
+            )
+            .await;
             note(format!("snapshot {key}"), r);
         }
         if let Some(name) = &self.image {
@@ -145,25 +174,23 @@ impl Created {
         if let Some(id) = &self.lease {
             // Deleting the lease with `sync` collects the blobs it held.
             let mut leases = LeasesClient::new(channel.clone());
-            let r = leases.delete(req(DeleteLeaseRequest { id: id.clone(), sync: true }, None)).await.map(drop);
+            let r = bounded(leases.delete(req(DeleteLeaseRequest { id: id.clone(), sync: true }, None))).await;
             note(format!("lease {id}"), r);
         }
         left
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn steps(
     channel: &Channel,
     t: &Target<'_>,
     id: &str,
     nonce: &str,
-    timeout: Duration,
-    stop: &Arc<AtomicBool>,
     image: &SmokeImage,
     created: &mut Created,
     out: &mut super::fifo::Pair,
 ) -> Result<SmokeOutcome, SmokeOutcome> {
+    created.step = "lease";
     let mut leases = LeasesClient::new(channel.clone());
     // The lease expires on its own should wasmdoctor be killed before it deletes it.
     let labels = HashMap::from([("containerd.io/gc.expire".to_string(), expire_in(Duration::from_secs(3600)))]);
@@ -174,9 +201,11 @@ async fn steps(
     created.lease = Some(id.into());
     let lease = Some(id);
 
+    created.step = "content";
     for blob in [&image.layer, &image.config, &image.manifest] {
         write_blob(channel, blob, id, lease).await.map_err(|e| failed("content", e))?;
     }
+    created.step = "image";
     let name = format!("wasmdoctor.local/smoke:{id}");
     let mut images = ImagesClient::new(channel.clone());
     let record = Image { name: name.clone(), target: Some(descriptor(&image.manifest)), ..Default::default() };
@@ -187,6 +216,7 @@ async fn steps(
     created.image = Some(name.clone());
 
     // The layer, unpacked: its committed snapshot is named by its chain ID (= its diff ID here).
+    created.step = "snapshot";
     let mut snaps = SnapshotsClient::new(channel.clone());
     let extract = format!("{id}-extract");
     let mounts = snaps
@@ -199,6 +229,7 @@ async fn steps(
         .into_inner()
         .mounts;
     created.layer_snapshot = Some(extract.clone());
+    created.step = "unpack";
     let mut diff = DiffClient::new(channel.clone());
     diff.apply(req(ApplyRequest { diff: Some(descriptor(&image.layer)), mounts, ..Default::default() }, lease))
         .await
@@ -244,6 +275,7 @@ async fn steps(
         snapshot_key: id.into(),
         ..Default::default()
     };
+    created.step = "container";
     let mut containers = ContainersClient::new(channel.clone());
     containers
         .create(req(CreateContainerRequest { container: Some(container) }, lease))
@@ -252,6 +284,7 @@ async fn steps(
     created.container = Some(id.into());
 
     *out = super::fifo::Pair::create(id).map_err(|e| failed("stdio", e))?;
+    created.step = "task";
     let mut tasks = TasksClient::new(channel.clone());
     let task = CreateTaskRequest {
         container_id: id.into(),
@@ -262,42 +295,21 @@ async fn steps(
     };
     tasks.create(req(task, lease)).await.map_err(|s| failed("task", s.message()))?;
     created.task = Some(id.into());
+    created.step = "start";
     tasks
         .start(req(StartRequest { container_id: id.into(), ..Default::default() }, None))
         .await
         .map_err(|s| failed("start", s.message()))?;
 
-    // The wait, against the time limit and Ctrl-C.
-    let deadline = Instant::now() + timeout;
-    let mut waiter = TasksClient::new(channel.clone());
-    let wait = waiter.wait(req(WaitRequest { container_id: id.into(), ..Default::default() }, None));
-    tokio::pin!(wait);
-    let interrupted = async {
-        while !stop.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    tokio::pin!(interrupted);
-    let ended = tokio::select! {
-        w = &mut wait => Some(w.map(|r| r.into_inner().exit_status).map_err(|s| failed("wait", s.message()))),
-        () = tokio::time::sleep_until(deadline.into()) => None,
-        () = &mut interrupted => None,
-    };
-    match ended {
-        Some(status) => Ok(SmokeOutcome::Exited { code: status? }),
-        None => {
-            let kill =
-                KillRequest { container_id: id.into(), signal: libc::SIGKILL as u32, all: true, ..Default::default() };
-            let _ = tasks.kill(req(kill, None)).await;
-            // The task must have stopped before it can be deleted.
-            let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
-            Ok(if stop.load(Ordering::Relaxed) {
-                SmokeOutcome::Interrupted
-            } else {
-                SmokeOutcome::TimedOut { seconds: timeout.as_secs() }
-            })
-        }
-    }
+    created.step = "wait";
+    // The wait: the deadline and Ctrl-C are the caller's; what is still running is killed there.
+    let exit = tasks
+        .wait(req(WaitRequest { container_id: id.into(), ..Default::default() }, None))
+        .await
+        .map_err(|s| failed("wait", s.message()))?
+        .into_inner()
+        .exit_status;
+    Ok(SmokeOutcome::Exited { code: exit })
 }
 
 fn descriptor(b: &Blob) -> Descriptor {

@@ -133,8 +133,9 @@ pub fn node(opts: &CollectOptions, facts: &Facts, smoke: &SmokeOptions, stop: &A
         }
         // The namespace goes too when nothing else is in it (containerd refuses otherwise).
         let mut namespaces = containerd_client::services::v1::namespaces_client::NamespacesClient::new(channel.clone());
-        let _ =
-            namespaces.delete(containerd_client::services::v1::DeleteNamespaceRequest { name: NAMESPACE.into() }).await;
+        let delete =
+            namespaces.delete(containerd_client::services::v1::DeleteNamespaceRequest { name: NAMESPACE.into() });
+        let _ = tokio::time::timeout(opts.source_timeout, delete).await;
         Fact::Collected(runs)
     })
 }

@@ -74,9 +74,12 @@ fn verdict(r: &SmokeRun) -> Result<(), String> {
         SmokeOutcome::Failed { step, error } => {
             Err(explained(&format!("{step} failed: {}", clip(error)), &text(error)))
         }
-        SmokeOutcome::TimedOut { seconds } => Err(format!(
+        SmokeOutcome::TimedOut { seconds, step } if step == "wait" => Err(format!(
             "no exit within {seconds} s (killed); a first run may compile the module: `--smoke-timeout` gives it longer"
         )),
+        SmokeOutcome::TimedOut { seconds, step } => {
+            Err(format!("containerd did not finish the `{step}` step within {seconds} s (the run was given up)"))
+        }
         SmokeOutcome::Interrupted => Err("interrupted before the module finished (everything was deleted)".into()),
     }
 }
@@ -102,7 +105,7 @@ fn summary(r: &SmokeRun) -> String {
     let ended = match &r.outcome {
         SmokeOutcome::Exited { code } => format!("exit {code}"),
         SmokeOutcome::Failed { step, .. } => format!("{step} failed"),
-        SmokeOutcome::TimedOut { seconds } => format!("timed out after {seconds} s"),
+        SmokeOutcome::TimedOut { seconds, step } => format!("timed out after {seconds} s in `{step}`"),
         SmokeOutcome::Interrupted => "interrupted".into(),
     };
     let printed = if r.stdout.lines().any(|l| l.trim() == r.nonce) { ", printed the nonce" } else { "" };
