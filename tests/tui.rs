@@ -92,7 +92,7 @@ fn interactive_session_in_tmux() {
     assert!(s.contains("manual only: wasmdoctor changes nothing"), "{s}");
     t.keys(&["a"]);
     t.keys(&["Escape"]);
-    t.wait_for("the preview to close", |s| !s.contains("┌ fix ") && s.contains("┌ checks (35)"));
+    t.wait_for("the preview to close", |s| !s.contains("┌ fix ") && s.contains("┌ checks (36)"));
 
     // Filter by text.
     t.keys(&["/", "W", "D", "2", "0", "4", "Enter"]);
@@ -109,7 +109,7 @@ fn interactive_session_in_tmux() {
     // Quit: the terminal is restored and the one-line summary printed.
     t.keys(&["q"]);
     let s = t.wait_for("the exit", |s| s.contains("EXITED-"));
-    assert!(s.contains("wasmdoctor: 6 passed, 0 warnings, 1 failed, 28 skipped, 0 errors"), "{s}");
+    assert!(s.contains("wasmdoctor: 6 passed, 0 warnings, 1 failed, 29 skipped, 0 errors"), "{s}");
     assert!(s.contains("EXITED-1"), "exit code 1 for a failing check:\n{s}");
     assert!(!s.contains("┌ checks"), "the alternate screen was left:\n{s}");
     let s = t.wait_for("stty", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));

@@ -67,6 +67,7 @@ pub fn config_at(dist: Distribution, path: &str, text: &str, major: Option<u64>)
         renders_detected_runtimes: false,
         rendered_version: None,
         local_image_pull: None,
+        frozen_copy: None,
         runtimes: vec![],
     };
     match containerd_config::parse(path, text, false) {
@@ -95,6 +96,7 @@ pub fn node(config: ContainerdConfig) -> NodeFacts {
         arch: "x86_64".into(),
         containerd_config: config,
         containerd: ContainerdHost { process: Fact::unavailable(MissingKind::NotFound, "no process"), binary: None },
+        distribution_binary: None,
         crun: vec![],
         libraries: Libraries { search_dirs: vec!["/usr/lib".into()], found: Default::default() },
         wasmedge: WasmEdge { cli: None, library: None },

@@ -117,6 +117,7 @@ pub fn load_file(host: &HostRoot, path: &str, role: FileRole) -> ConfigFile {
         renders_detected_runtimes: false,
         rendered_version: None,
         local_image_pull: None,
+        frozen_copy: None,
         runtimes: Vec::new(),
     }
 }

@@ -36,7 +36,7 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
     let layout = containerd_config::discover(host, process.collected());
     let path_dirs = standard_dirs();
 
-    let (containerd_binary, wasmedge_cli, config) = std::thread::scope(|s| {
+    let (containerd_binary, wasmedge_cli, config, distribution_binary) = std::thread::scope(|s| {
         let containerd = s.spawn(|| {
             let exe = process.collected().and_then(|p| p.exe.clone());
             let dirs = containerd_dirs(&layout);
@@ -48,10 +48,19 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
             candidates.extend(home_dirs(host).into_iter().map(|h| format!("{h}/.wasmedge/bin/wasmedge")));
             find_file(host, candidates).map(|p| run_tool(opts, &p, &["--version"], versions::parse_wasmedge))
         });
+        let distribution = s.spawn(|| {
+            let candidates: &[&str] = match layout.distribution {
+                Distribution::K3s => &["/usr/local/bin/k3s", "/usr/bin/k3s"],
+                Distribution::Rke2 => &["/usr/local/bin/rke2", "/usr/bin/rke2", "/opt/rke2/bin/rke2"],
+                _ => &[],
+            };
+            find_file(host, candidates.iter().map(|c| c.to_string()))
+                .map(|p| run_tool(opts, &p, &["--version"], versions::parse_k3s))
+        });
         let containerd_binary = containerd.join().ok().flatten();
         let major = containerd_binary.as_ref().and_then(|t| t.version.collected()).and_then(|v| versions::major(v));
         let config = containerd_config::collect(host, &layout, major);
-        (containerd_binary, wasmedge.join().ok().flatten(), config)
+        (containerd_binary, wasmedge.join().ok().flatten(), config, distribution.join().ok().flatten())
     });
 
     let lib_dirs = ldso::search_dirs(host, &opts.arch);
@@ -78,6 +87,7 @@ pub fn collect(opts: &NodeOptions) -> NodeFacts {
         arch: opts.arch.clone(),
         containerd_config: config,
         containerd: ContainerdHost { process, binary: containerd_binary },
+        distribution_binary,
         crun,
         libraries: Libraries { search_dirs: lib_dirs, found },
         wasmedge: WasmEdge { cli: wasmedge_cli, library: wasmedge_lib },

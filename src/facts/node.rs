@@ -13,6 +13,9 @@ pub struct NodeFacts {
     pub arch: String,
     pub containerd_config: ContainerdConfig,
     pub containerd: ContainerdHost,
+    /// The k3s or RKE2 binary and its version (`v1.28.5+k3s1`), on those distributions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_binary: Option<VersionedBinary>,
     pub crun: Vec<CrunBinary>,
     pub libraries: Libraries,
     pub wasmedge: WasmEdge,
@@ -181,6 +184,25 @@ pub struct ConfigFile {
     /// `use_local_image_pull` under `plugins."io.containerd.cri.v1.images"`, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_image_pull: Option<Setting>,
+    /// A k3s/RKE2 template that is a frozen copy of a generated config: what it pins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_copy: Option<FrozenCopy>,
+}
+
+/// What a k3s/RKE2 template without `{{ template "base" . }}` pins of one k3s release, each with
+/// its 1-based line (`rules::k3s_template`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrozenCopy {
+    pub pinned: Vec<Pinned>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pinned {
+    pub line: u32,
+    /// What it is: `the header k3s writes into the file it generates`, …
+    pub what: String,
+    /// The line as written (trimmed).
+    pub text: String,
 }
 
 /// A boolean key's value and its 1-based line.

@@ -12,6 +12,7 @@ pub mod wd204_pod_annotations;
 pub mod wd205_into_template;
 pub mod wd207_restart;
 pub mod wd208_systemd_cgroup;
+pub mod wd213_extend_base;
 pub mod wd301_runtime_classes;
 pub mod wd304_annotate_owners;
 pub mod wd307_scaled_object;

@@ -21,6 +21,18 @@ pub(super) fn with_restart(mut plan: Plan, input: &PlanInput, node: &NodeFacts) 
     plan
 }
 
+/// Whether k3s's base template renders this runtime itself: a name k3s detects, whose binary it
+/// finds (crun on `$PATH`, a shim where k3s looks). A template that extends the base must not
+/// declare it again: a second table of the same name stops containerd.
+pub(super) fn k3s_renders(node: &NodeFacts, name: &str) -> bool {
+    crate::rules::distribution::K3S_DETECTED.contains(&name)
+        && if name == "crun" {
+            node.crun.iter().any(|b| b.origins.contains(&crate::facts::CrunOrigin::Path))
+        } else {
+            node.installed_shims.iter().any(|s| s.name == name)
+        }
+}
+
 pub(super) fn read_file(input: &PlanInput, path: &str) -> Result<(bool, String), PlanError> {
     match (input.read)(path) {
         Ok(text) => Ok((true, text)),

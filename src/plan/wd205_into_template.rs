@@ -1,11 +1,10 @@
 //! WD205's fix: move the Wasm runtimes the check found in a file the distribution regenerates into
 //! the file it renders from (the k3s/RKE2/MicroK8s template, a k0s drop-in).
 
-use super::runtime_edits::{read_file, with_restart};
+use super::runtime_edits::{k3s_renders, read_file, with_restart};
 use super::{FileEdit, Finding, Plan, PlanError, PlanInput, edit};
-use crate::facts::{CrunOrigin, Distribution, Runtime};
+use crate::facts::{Distribution, Runtime};
 use crate::rules::containerd_config::parse;
-use crate::rules::distribution::K3S_DETECTED;
 
 pub fn plan(input: &PlanInput, finding: &Finding) -> Result<Option<Plan>, PlanError> {
     let Some(node) = input.facts.node.collected() else { return Ok(None) };
@@ -21,14 +20,7 @@ pub fn plan(input: &PlanInput, finding: &Finding) -> Result<Option<Plan>, PlanEr
     // The base template renders the runtimes k3s detects on its `$PATH` (crun, wasmedge, …) itself:
     // a second table of the same name would stop containerd, so such an edit needs a full copy of
     // the rendered file instead of a template extending base.
-    let detected = |name: &str| {
-        K3S_DETECTED.contains(&name)
-            && if name == "crun" {
-                node.crun.iter().any(|b| b.origins.contains(&CrunOrigin::Path))
-            } else {
-                node.installed_shims.iter().any(|s| s.name == name)
-            }
-    };
+    let detected = |name: &str| k3s_renders(node, name);
     let base_renders_it = edited.iter().any(|r| detected(&r.name));
     let (after, how) = if !exists && k3s_like && base_renders_it {
         let body: String = rendered.lines().filter(|l| !l.contains("DO NOT EDIT")).map(|l| format!("{l}\n")).collect();

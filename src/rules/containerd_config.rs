@@ -276,6 +276,7 @@ pub fn config_file(path: &str, role: FileRole, text: &str) -> ConfigFile {
         runtimes: Vec::new(),
         rendered_version: None,
         local_image_pull: None,
+        frozen_copy: if template { super::k3s_template::frozen_copy(text) } else { None },
     };
     match parse(path, text, template) {
         Ok(p) => {

@@ -8,6 +8,7 @@ pub mod crun;
 pub mod distribution;
 pub mod elf;
 pub mod gomatch;
+pub mod k3s_template;
 pub mod kube;
 pub mod kubelet;
 pub mod signatures;

@@ -30,6 +30,10 @@ const SIGNATURES: &[(&str, &str, Cause)] = &[
     ("RuntimeHandler \"", "not supported", Checks("WD211")),
     // containerd ≥ 2.1's transfer service does not unpack wasi/wasm layers (rancher-desktop#10524).
     ("parent snapshot ", "does not exist", Checks("WD210")),
+    // A frozen copy of k3s's generated config still names an old release's CNI binaries
+    // (k3s-io/k3s#7999): `failed to find plugin "flannel" in path [/var/lib/rancher/k3s/data/<hash>/bin]`.
+    ("failed to find plugin", "/rancher/k3s/data/", Checks("WD213")),
+    ("failed to find plugin", "/rancher/rke2/data/", Checks("WD213")),
     // runwasi's libcontainer built without cgroup v1 (runwasi#288).
     ("v1 cgroup feature is required", "", Checks("WD107")),
     // crun on a hybrid host whose cgroup2 hierarchy has controllers (libcrun/cgroup.c).
@@ -138,6 +142,15 @@ mod tests {
             });
             assert_eq!(got, *want, "{:?}", file.file_name());
         }
+    }
+
+    #[test]
+    fn a_cni_plugin_missing_under_an_old_k3s_release_is_wd213() {
+        // The kubelet's event on a node whose frozen template names the previous release (k3s-io/k3s#7999).
+        let event = r#"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "6f2e": plugin type="flannel" failed (add): failed to find plugin "flannel" in path [/var/lib/rancher/k3s/data/0bc089d320542b56f300f222c70a28733d12f7d148623d2f8e4e2c915ca8cf29/bin]"#;
+        assert_eq!(signature(event).map(|(c, _)| c), Some(Cause::Checks("WD213")));
+        let elsewhere = r#"failed to find plugin "bridge" in path [/opt/cni/bin]"#;
+        assert_eq!(signature(elsewhere), None, "a missing plugin elsewhere is not WD213's");
     }
 
     #[test]

@@ -95,6 +95,13 @@ pub fn parse_containerd(output: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `k3s version v1.28.5+k3s1 (5b2d1271)` or `rke2 version v1.28.5+rke2r1 (…)`: the version.
+pub fn parse_k3s(output: &str) -> Option<String> {
+    let line = output.lines().find(|l| l.starts_with("k3s version ") || l.starts_with("rke2 version "))?;
+    let v = line.split_whitespace().nth(2)?;
+    release_semver(v.trim_start_matches('v')).map(|_| v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

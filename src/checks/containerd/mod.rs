@@ -13,3 +13,4 @@ pub mod wd209_shim_binaryname_ignored;
 pub mod wd210_cri_local_image_pull;
 pub mod wd211_kubelet_runtime_endpoint;
 pub mod wd212_orphaned_shims;
+pub mod wd213_template_frozen_copy;
