@@ -203,7 +203,7 @@ fn run_smoke(
             signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)).context("installing the signal handler")?,
         );
     }
-    let runs = smoke::node(&collect_options(cli), facts, options, &stop);
+    let runs = smoke::node(&collect_options(cli), facts, options, &stop, &|_| {});
     for id in ids {
         signal_hook::low_level::unregister(id);
     }

@@ -165,3 +165,24 @@ fn a_containerd_that_never_answers_does_not_hang_the_smoke_run() {
         "{wd109}"
     );
 }
+
+/// In the TUI, `m` runs the smoke: WD109 shows it running, then its verdict from the real shim.
+#[test]
+fn the_tui_runs_the_smoke_on_a_key() {
+    use common::tmux::{Tmux, shell_quote};
+    let c = Containerd::start(WASMTIME);
+    install_shim(&c);
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_wasmdoctor"));
+    let cmd = format!(
+        "env LANG=C.UTF-8 NO_COLOR=1 {} --host-root {} --no-docker --no-cluster; sleep 60",
+        shell_quote(&bin),
+        shell_quote(c.root.path())
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("the results", |s| s.contains("– WD109 node-smoke"));
+    t.keys(&["m"]);
+    let s = t.wait_for("the smoke verdict", |s| s.contains("✓ WD109 node-smoke"));
+    assert!(s.contains("the smoke module printed its nonce and exited 0 on `wasmtime`"), "{s}");
+    t.keys(&["q"]);
+    nothing_left(&c);
+}

@@ -37,7 +37,9 @@ pub fn frozen_copy(text: &str) -> Option<FrozenCopy> {
             ));
         } else if l.starts_with("sandbox_image") && l.contains("rancher/mirrored-pause") {
             pin("the pause image of one k3s release".into());
-        } else if l.starts_with("path") && (l.contains("/rancher/k3s/agent/containerd\"") || l.contains("/rancher/rke2/agent/containerd\"")) {
+        } else if l.starts_with("path")
+            && (l.contains("/rancher/k3s/agent/containerd\"") || l.contains("/rancher/rke2/agent/containerd\""))
+        {
             pin("k3s's stock `opt` section".into());
         }
     }

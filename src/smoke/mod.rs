@@ -73,7 +73,14 @@ fn candidates(facts: &Facts) -> Vec<Candidate> {
 
 /// Run the module through each Wasm runtime (or `--runtime`'s). Unavailable when containerd
 /// cannot be reached; an empty list when it has no Wasm runtime.
-pub fn node(opts: &CollectOptions, facts: &Facts, smoke: &SmokeOptions, stop: &Arc<AtomicBool>) -> Fact<Vec<SmokeRun>> {
+/// `progress` hears each runtime's start and end, for a display that streams them.
+pub fn node(
+    opts: &CollectOptions,
+    facts: &Facts,
+    smoke: &SmokeOptions,
+    stop: &Arc<AtomicBool>,
+    progress: &dyn Fn(String),
+) -> Fact<Vec<SmokeRun>> {
     let mut runtimes = candidates(facts);
     if let Some(only) = &smoke.runtime {
         runtimes.retain(|c| &c.name == only);
@@ -114,8 +121,10 @@ pub fn node(opts: &CollectOptions, facts: &Facts, smoke: &SmokeOptions, stop: &A
                 crun: c.route == Route::Crun,
                 systemd_cgroup: c.systemd_cgroup,
             };
+            progress(format!("running the module through `{}` ({})…", c.name, c.runtime_type));
             let started = Instant::now();
             let ran = containerd::run(channel.clone(), &target, &id, &nonce, smoke.timeout, stop).await;
+            progress(format!("`{}`: {} in {} ms", c.name, shown(&ran.outcome), started.elapsed().as_millis()));
             runs.push(SmokeRun {
                 runtime: c.name.clone(),
                 runtime_type: c.runtime_type.clone(),
@@ -138,6 +147,16 @@ pub fn node(opts: &CollectOptions, facts: &Facts, smoke: &SmokeOptions, stop: &A
         let _ = tokio::time::timeout(opts.source_timeout, delete).await;
         Fact::Collected(runs)
     })
+}
+
+fn shown(o: &crate::facts::SmokeOutcome) -> String {
+    use crate::facts::SmokeOutcome::*;
+    match o {
+        Exited { code } => format!("exited {code}"),
+        Failed { step, .. } => format!("the `{step}` step failed"),
+        TimedOut { step, .. } => format!("timed out in `{step}`"),
+        Interrupted => "interrupted".into(),
+    }
 }
 
 /// A nonce the module prints: unique to this run (time and process), not a secret.

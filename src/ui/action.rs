@@ -32,6 +32,10 @@ pub enum Action {
     Rerun,
     /// `n`: this node's checks ⇄ every node of the cluster.
     SwitchScreen,
+    /// `m`: run the smoke module through this node's Wasm runtimes (WD109).
+    Smoke,
+    /// A line of the smoke run's progress.
+    SmokeProgress(String),
     /// `Esc`: close the overlay or leave typing; at the top level, quit.
     Close,
     Quit,
@@ -58,7 +62,14 @@ pub enum Action {
 impl Action {
     /// Results and ticks: they change the state whatever is open or typed.
     pub fn is_background(&self) -> bool {
-        matches!(self, Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) | Action::FleetArrived(_))
+        matches!(
+            self,
+            Action::Tick
+                | Action::SourceDone { .. }
+                | Action::CheckDone(_)
+                | Action::FleetArrived(_)
+                | Action::SmokeProgress(_)
+        )
     }
 }
 
@@ -71,4 +82,6 @@ pub enum Effect {
     ApplyFix {
         restart: bool,
     },
+    /// Run the node smoke (WD109) off the UI thread.
+    Smoke,
 }

@@ -18,6 +18,7 @@ pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("apply", "a", "in the fix preview: apply the plan shown"),
     ("rerun", "r", "run every check again"),
     ("nodes", "n", "switch between this node's checks and every node of the cluster"),
+    ("smoke", "m", "run a Wasm module through each Wasm runtime of this node (WD109; creates containers)"),
     ("down", "j", "next check (also ↓)"),
     ("up", "k", "previous check (also ↑)"),
 ];
@@ -95,6 +96,7 @@ impl KeyMap {
                 "apply" => Some(Action::Apply),
                 "rerun" => Some(Action::Rerun),
                 "nodes" => Some(Action::SwitchScreen),
+                "smoke" => Some(Action::Smoke),
                 "down" => Some(Action::Down),
                 "up" => Some(Action::Up),
                 _ => None,

@@ -45,6 +45,9 @@ enum Msg {
     /// A source of collection run `generation` arrived (a re-run's arrivals replace an older run's).
     Arrived(u64, Box<Arrival>),
     Fix(FixMsg),
+    /// The smoke run's progress, then its facts.
+    SmokeProgress(String),
+    SmokeDone(Box<Fact<Vec<crate::facts::SmokeRun>>>),
     /// SIGTERM, SIGHUP or SIGQUIT: leave as `q` does, restoring the terminal.
     Signal,
 }
@@ -83,6 +86,7 @@ pub fn run(
     let mut generation = 0;
     let mut collection = start_collection(opts, &tx, generation);
     let mut fixes = FixWorker { opts: opts.clone(), policy: policy.clone(), tx: tx.clone(), wanted: None, shown: None };
+    let mut smoke = SmokeWorker::default();
     update_header(&mut state, &collection);
     let mut next_tick = Instant::now() + TICK;
     let mut signalled = false;
@@ -102,10 +106,21 @@ pub fn run(
                         }
                         Some(Effect::PlanFix(id)) => fixes.plan(id, &collection.facts),
                         Some(Effect::ApplyFix { restart }) => fixes.apply(restart),
+                        Some(Effect::Smoke) => smoke.start(opts, &collection.facts, &tx),
                         None => {}
                     }
                 }
                 Ok(Msg::Resize) => {}
+                Ok(Msg::SmokeProgress(line)) => {
+                    update(&mut state, Action::SmokeProgress(line));
+                }
+                Ok(Msg::SmokeDone(fact)) => {
+                    collection.facts.node_smoke = *fact;
+                    if let Some(check) = CHECKS.iter().find(|c| c.id == "WD109") {
+                        let r = engine::evaluate_check(check, &collection.facts, policy, &today).result;
+                        update(&mut state, Action::CheckDone(Box::new(r)));
+                    }
+                }
                 // A fix stops for nothing halfway (its journal would say more than was done): the
                 // signal ends the loop once the fix is done.
                 Ok(Msg::Signal) if matches!(state.fix, Some(state::FixStage::Running { .. })) => {
@@ -144,6 +159,8 @@ pub fn run(
             }
         }
     })();
+    // A smoke run still going is stopped and deletes what it created before wasmdoctor exits.
+    smoke.finish();
     ratatui::restore();
     result?;
     let checks: Vec<CheckResult> = state.rows.iter().filter_map(|r| r.result.clone()).collect();
@@ -197,6 +214,36 @@ fn start_collection(opts: &CollectOptions, tx: &mpsc::Sender<Msg>, generation: u
     Collection::start(opts, move |arrival| {
         let _ = tx.send(Msg::Arrived(generation, Box::new(arrival)));
     })
+}
+
+/// Runs the node smoke (WD109) on a thread of its own; its progress and result come back as
+/// messages. Quitting stops it, and waits while it deletes what it created.
+#[derive(Default)]
+struct SmokeWorker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    running: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SmokeWorker {
+    fn start(&mut self, opts: &CollectOptions, facts: &crate::facts::Facts, tx: &mpsc::Sender<Msg>) {
+        let (opts, facts, tx) = (opts.clone(), facts.clone(), tx.clone());
+        let stop = std::sync::Arc::clone(&self.stop);
+        self.running = Some(std::thread::spawn(move || {
+            let options = crate::smoke::SmokeOptions { runtime: None, timeout: Duration::from_secs(60) };
+            let say = |line: String| {
+                let _ = tx.send(Msg::SmokeProgress(line));
+            };
+            let fact = crate::smoke::node(&opts, &facts, &options, &stop, &say);
+            let _ = tx.send(Msg::SmokeDone(Box::new(fact)));
+        }));
+    }
+
+    fn finish(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.running {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Plans and carries out fixes on worker threads, through a fix session; their answers come back

@@ -119,6 +119,8 @@ pub struct AppState {
     pub overlay: Overlay,
     /// The fix preview's progress, while `overlay` is `Fix`.
     pub fix: Option<FixStage>,
+    /// The smoke run's progress while it runs (WD109's detail shows it).
+    pub smoke: Option<Vec<String>>,
     pub tick: usize,
     pub quit: bool,
     /// Until the user moves, the selection follows the top row (the worst finding so far).
@@ -166,6 +168,7 @@ impl AppState {
             detail_scroll: 0,
             overlay: Overlay::None,
             fix: None,
+            smoke: None,
             tick: 0,
             quit: false,
             moved: false,

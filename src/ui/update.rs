@@ -42,7 +42,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         return None;
     }
     if state.screen == Screen::Nodes {
-        return update_nodes(state, action);
+        return super::nodes::update(state, action);
     }
     match action {
         Action::Up if state.focus == Focus::Detail => state.detail_scroll = state.detail_scroll.saturating_sub(1),
@@ -116,6 +116,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             state.screen = Screen::Nodes;
             state.detail_scroll = 0;
         }
+        Action::Smoke => return start_smoke(state),
         Action::Close | Action::Quit => state.quit = true,
         Action::FilterInput(_)
         | Action::FilterBackspace
@@ -124,58 +125,34 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         | Action::FixPlanned(_)
         | Action::FixProgress(_)
         | Action::FixDone { .. } => {}
-        a @ (Action::Tick | Action::SourceDone { .. } | Action::CheckDone(_) | Action::FleetArrived(_)) => {
+        a @ (Action::Tick
+        | Action::SourceDone { .. }
+        | Action::CheckDone(_)
+        | Action::FleetArrived(_)
+        | Action::SmokeProgress(_)) => {
             return apply_background(state, a);
         }
     }
     None
 }
 
-/// The Nodes screen: the list moves between nodes (the detail pane scrolls when focused); `e`
-/// explains the selected node's first failing check; what belongs to this node's checks (filters,
-/// fixes) does nothing here.
-fn update_nodes(state: &mut AppState, action: Action) -> Option<Effect> {
-    let list = state.focus == Focus::List;
-    let moved = match action {
-        Action::Up if list => Some(-1),
-        Action::Down if list => Some(1),
-        Action::PageUp if list => Some(-(state.page as isize)),
-        Action::PageDown if list => Some(state.page as isize),
-        Action::Home if list => Some(isize::MIN / 2),
-        Action::End if list => Some(isize::MAX / 2),
-        _ => None,
-    };
-    if let Some(delta) = moved {
-        state.nodes.move_by(delta);
-        state.detail_scroll = 0;
+/// `m`: WD109 shows as running and is selected; the loop runs the smoke. Not while it runs, nor
+/// before the node's sources are in (the run needs containerd's runtimes).
+fn start_smoke(state: &mut AppState) -> Option<Effect> {
+    if state.smoke.is_some() || !state.rows.iter().any(|r| r.id == "WD109") {
         return None;
     }
-    match action {
-        Action::Up => state.detail_scroll = state.detail_scroll.saturating_sub(1),
-        Action::Down => state.detail_scroll = state.detail_scroll.saturating_add(1),
-        Action::PageUp => state.detail_scroll = state.detail_scroll.saturating_sub(state.page as u16),
-        Action::PageDown => state.detail_scroll = state.detail_scroll.saturating_add(state.page as u16),
-        Action::FocusNext => state.focus = if list { Focus::Detail } else { Focus::List },
-        Action::SwitchScreen => {
-            state.screen = Screen::Checks;
-            state.detail_scroll = 0;
-        }
-        Action::Explain => {
-            if let Some(id) = state.nodes.selected_row().and_then(|r| r.failing.first()).cloned() {
-                state.overlay = Overlay::Explain(id);
-                state.detail_scroll = 0;
-            }
-        }
-        Action::Help => state.overlay = Overlay::Help,
-        Action::Rerun => {
-            state.reset();
-            return Some(Effect::Rerun);
-        }
-        Action::Close | Action::Quit => state.quit = true,
-        a if a.is_background() => return apply_background(state, a),
-        _ => {}
+    if state.sources.iter().any(|(name, s)| (name == "node" || name == "containerd") && *s == SourceProgress::Pending) {
+        return None;
     }
-    None
+    if let Some(row) = state.rows.iter_mut().find(|r| r.id == "WD109") {
+        row.result = None;
+    }
+    state.smoke = Some(Vec::new());
+    state.selected = Some("WD109".into());
+    state.moved = true;
+    state.detail_scroll = 0;
+    Some(Effect::Smoke)
 }
 
 /// The fix preview: plan shown → `a` → (type the service's name when the plan restarts one) →
@@ -242,7 +219,7 @@ fn update_fix(state: &mut AppState, action: Action) -> Option<Effect> {
 }
 
 /// Results and ticks change the state whatever the mode.
-fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
+pub(super) fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
         Action::Tick => state.tick = state.tick.wrapping_add(1),
         Action::SourceDone { name, problem, left_out } => {
@@ -255,12 +232,16 @@ fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
             }
         }
         Action::CheckDone(result) => {
+            if result.id == "WD109" {
+                state.smoke = None;
+            }
             if let Some(row) = state.rows.iter_mut().find(|r| r.id == result.id) {
                 row.result = Some(*result);
             }
             if state.moved { state.reselect() } else { state.move_to(0) }
         }
         Action::FleetArrived(fleet) => state.nodes.arrive(*fleet),
+        Action::SmokeProgress(line) => state.smoke.get_or_insert_with(Vec::new).push(line),
         _ => {}
     }
     None

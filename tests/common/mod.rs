@@ -6,6 +6,7 @@ pub mod daemons;
 pub mod fake_api;
 pub mod real_api;
 pub mod roots;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -172,10 +172,22 @@ fn render_detail(f: &mut Frame, area: Rect, s: &AppState, theme: Theme) {
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = vec![Line::from(Span::styled(format!("{} {}", row.id, row.title), bold))];
     match &row.result {
-        None => lines.push(Line::from(Span::styled(
-            format!("{} running: waiting for its sources", theme.spinner(s.tick)),
-            theme.accent(),
-        ))),
+        None => match s.smoke.as_ref().filter(|_| row.id == "WD109") {
+            Some(progress) => {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "{} the smoke run: creating containers in containerd's namespace `wasmdoctor`",
+                        theme.spinner(s.tick)
+                    ),
+                    theme.accent(),
+                )));
+                lines.extend(progress.iter().map(|l| Line::raw(format!("  {}", crate::report::escape::line(l)))));
+            }
+            None => lines.push(Line::from(Span::styled(
+                format!("{} running: waiting for its sources", theme.spinner(s.tick)),
+                theme.accent(),
+            ))),
+        },
         Some(r) => {
             lines.push(Line::from(vec![
                 Span::raw("status: "),
