@@ -4,10 +4,12 @@
 //! (from the fix worker's threads) all come in as messages, and a tick turns the spinner.
 
 pub mod action;
+mod background;
 pub mod keymap;
 pub mod nodes;
 pub mod state;
 pub mod update;
+mod update_nodes;
 pub mod view;
 
 use std::io::IsTerminal;

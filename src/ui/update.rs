@@ -1,6 +1,7 @@
 //! The update function (TEA): an `Action` changes the state and may ask for an `Effect`.
 
 use super::action::{Action, Effect};
+use super::background::apply_background;
 use super::state::{AppState, FixStage, Focus, Overlay, PlannedFix, Screen, SourceProgress};
 #[cfg(test)]
 use crate::catalog;
@@ -42,7 +43,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         return None;
     }
     if state.screen == Screen::Nodes {
-        return super::nodes::update(state, action);
+        return super::update_nodes::update(state, action);
     }
     match action {
         Action::Up if state.focus == Focus::Detail => state.detail_scroll = state.detail_scroll.saturating_sub(1),
@@ -216,35 +217,6 @@ fn update_fix(state: &mut AppState, action: Action) -> Option<Effect> {
     };
     state.fix = Some(next);
     effect
-}
-
-/// Results and ticks change the state whatever the mode.
-pub(super) fn apply_background(state: &mut AppState, action: Action) -> Option<Effect> {
-    match action {
-        Action::Tick => state.tick = state.tick.wrapping_add(1),
-        Action::SourceDone { name, problem, left_out } => {
-            if let Some((_, s)) = state.sources.iter_mut().find(|(n, _)| *n == name) {
-                *s = match (problem, left_out) {
-                    (Some(p), true) => SourceProgress::LeftOut(p),
-                    (Some(p), false) => SourceProgress::Unavailable(p),
-                    (None, _) => SourceProgress::Ok,
-                };
-            }
-        }
-        Action::CheckDone(result) => {
-            if result.id == "WD109" {
-                state.smoke = None;
-            }
-            if let Some(row) = state.rows.iter_mut().find(|r| r.id == result.id) {
-                row.result = Some(*result);
-            }
-            if state.moved { state.reselect() } else { state.move_to(0) }
-        }
-        Action::FleetArrived(fleet) => state.nodes.arrive(*fleet),
-        Action::SmokeProgress(line) => state.smoke.get_or_insert_with(Vec::new).push(line),
-        _ => {}
-    }
-    None
 }
 
 /// A result of a catalog check, for the UI's tests.
