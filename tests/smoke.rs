@@ -186,3 +186,66 @@ fn the_tui_runs_the_smoke_on_a_key() {
     t.keys(&["q"]);
     nothing_left(&c);
 }
+
+/// A crun-route runtime whose binary hangs in `start` (a wrapper around the machine's runc that
+/// sleeps instead of starting): the run is given up at `--smoke-timeout`, and Ctrl-C in the middle
+/// of it ends the run too; each time the task is killed and everything is still deleted.
+#[test]
+fn a_hung_start_and_ctrl_c_still_delete_everything() {
+    use std::os::unix::fs::PermissionsExt;
+    let runc = ["/usr/sbin/runc", "/usr/bin/runc"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let runc = runc.expect("runc (Debian package `runc`, which docker.io brings)");
+    let c = Containerd::start("");
+    let wrapper = c.path("bin/crun");
+    std::fs::create_dir_all(wrapper.parent().unwrap()).unwrap();
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = start ] && exec sleep 8; done\nexec {runc} \"$@\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    c.write_config(&format!(
+        "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.crun]\n    runtime_type = \"io.containerd.runc.v2\"\n    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.crun.options]\n      BinaryName = \"{}\"\n",
+        wrapper.display()
+    ));
+    let c = c.restart();
+
+    let (_, wd109) = smoke(&c, &["--smoke-timeout", "3"]);
+    assert_eq!(wd109["status"], "fail", "{wd109}\n{}", c.log());
+    assert!(
+        wd109["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("containerd did not finish the `start` step within 3 s (the run was given up)"),
+        "{wd109}"
+    );
+    nothing_left(&c);
+
+    // Ctrl-C while `start` hangs.
+    let mut child = bin()
+        .args([
+            "smoke",
+            "--json",
+            "--no-cluster",
+            "--smoke-timeout",
+            "60",
+            "--host-root",
+            c.root.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wd109 = check(&j, "WD109");
+    assert!(
+        wd109["message"].as_str().unwrap().contains("interrupted before the module finished (everything was deleted)"),
+        "{wd109}"
+    );
+    nothing_left(&c);
+}
