@@ -222,7 +222,7 @@ fn a_hung_start_and_ctrl_c_still_delete_everything() {
     nothing_left(&c);
 
     // Ctrl-C while `start` hangs.
-    let mut child = bin()
+    let child = bin()
         .args([
             "smoke",
             "--json",
