@@ -42,6 +42,26 @@ pub struct Fleet {
     pub with_agent: usize,
 }
 
+impl NodeRow {
+    /// A node the cluster says nothing about beyond its name, for the UI's tests.
+    #[cfg(test)]
+    pub(crate) fn bare(name: &str, verdict: &'static str) -> NodeRow {
+        NodeRow {
+            name: name.into(),
+            verdict,
+            wasm_ready: None,
+            reason: None,
+            message: None,
+            heartbeat_age_seconds: None,
+            failing: vec![],
+            handlers: None,
+            container_runtime: None,
+            installer_labels: vec![],
+            runtime_classes: vec![],
+        }
+    }
+}
+
 /// The fleet as the cluster shows it at `now` (seconds since the epoch).
 pub fn view(c: &ClusterFacts, now: i64) -> Fleet {
     let nodes = c.nodes.collected().map(Vec::as_slice).unwrap_or(&[]);

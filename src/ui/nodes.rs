@@ -75,19 +75,7 @@ mod tests {
     use super::*;
 
     fn row(name: &str, verdict: &'static str) -> NodeRow {
-        NodeRow {
-            name: name.into(),
-            verdict,
-            wasm_ready: None,
-            reason: None,
-            message: None,
-            heartbeat_age_seconds: None,
-            failing: vec![],
-            handlers: None,
-            container_runtime: None,
-            installer_labels: vec![],
-            runtime_classes: vec![],
-        }
+        NodeRow::bare(name, verdict)
     }
 
     #[test]

@@ -13,13 +13,25 @@ pub fn check(_: &Ctx, node: &NodeFacts) -> Outcome {
     if !matches!(c.distribution, Distribution::K3s | Distribution::Rke2) {
         return Outcome::skip(format!("{} renders no containerd template", c.distribution.name()));
     }
-    let Some(t) = c.template.as_ref().filter(|t| t.state == FileState::Parsed) else {
-        return Outcome::skip(format!(
-            "no template at `{}`: {} generates `{}` itself and keeps it current",
-            c.edit_path,
-            c.distribution.name(),
-            c.main_path
-        ));
+    let t = match c.template.as_ref().map(|t| (t, &t.state)) {
+        Some((t, FileState::Parsed)) => t,
+        Some((t, FileState::Unreadable { reason })) => {
+            return Outcome::skip(format!("`{}` cannot be read: {reason}", t.path));
+        }
+        Some((t, FileState::Malformed { line, column, message })) => {
+            return Outcome::skip(format!(
+                "`{}` is not valid TOML at {line}:{column} ({message}): WD201 says more",
+                t.path
+            ));
+        }
+        Some((_, FileState::Missing)) | None => {
+            return Outcome::skip(format!(
+                "no template at `{}`: {} generates `{}` itself and keeps it current",
+                c.edit_path,
+                c.distribution.name(),
+                c.main_path
+            ));
+        }
     };
     let Some(frozen) = &t.frozen_copy else {
         if t.renders_detected_runtimes {
@@ -115,6 +127,16 @@ mod tests {
         assert!(old.message.contains("predates the base template"), "{}", old.message);
         let unknown = run(check, k3s(COPY, None));
         assert!(unknown.message.contains("the k3s version is unknown"), "{}", unknown.message);
+        let mut broken = k3s(COPY, None);
+        if let Some(t) = broken.containerd_config.template.as_mut() {
+            t.state = FileState::Malformed { line: 3, column: 1, message: "duplicate key `version`".into() };
+        }
+        let broken = run(check, broken);
+        assert_eq!(broken.status, Status::Skip);
+        assert_eq!(
+            broken.message,
+            format!("`{TMPL}` is not valid TOML at 3:1 (duplicate key `version`): WD201 says more")
+        );
         let mut plain = k3s(COPY, None);
         plain.containerd_config.template = None::<ConfigFile>;
         assert_eq!(run(check, plain).status, Status::Skip);

@@ -69,7 +69,7 @@ fn verdict(r: &SmokeRun) -> Result<(), String> {
             shown(&r.stdout)
         )),
         SmokeOutcome::Exited { code } => {
-            Err(explained(&format!("the task exited {code}{}", exit_meaning(*code)), &text("")))
+            Err(explained(&format!("the task exited {code}{}{}", exit_meaning(*code), written(r)), &text("")))
         }
         SmokeOutcome::Failed { step, error } => {
             Err(explained(&format!("{step} failed: {}", clip(error)), &text(error)))
@@ -110,6 +110,15 @@ fn summary(r: &SmokeRun) -> String {
     };
     let printed = if r.stdout.lines().any(|l| l.trim() == r.nonce) { ", printed the nonce" } else { "" };
     format!("{ended}{printed}, {} ms", r.millis)
+}
+
+/// What the task wrote, its stderr first (clipped), or that it wrote nothing.
+fn written(r: &SmokeRun) -> String {
+    match (r.stderr.trim(), r.stdout.trim()) {
+        ("", "") => "; it wrote nothing".into(),
+        ("", out) => format!("; stdout: `{}`", clip(out)),
+        (err, _) => format!("; stderr: `{}`", clip(err)),
+    }
 }
 
 fn shown(stdout: &str) -> String {
@@ -185,6 +194,17 @@ mod tests {
         assert!(silent.message.contains("exited 0 without printing the nonce `wd1234`"), "{}", silent.message);
         let killed = judge(Fact::Collected(vec![smoke(SmokeOutcome::Exited { code: 137 }, "", "")]));
         assert!(killed.message.contains("the task exited 137 (SIGKILL"), "{}", killed.message);
+        assert!(killed.message.ends_with("; it wrote nothing"), "{}", killed.message);
+        let trapped = judge(Fact::Collected(vec![smoke(
+            SmokeOutcome::Exited { code: 1 },
+            "",
+            "Error: failed to run main module\n",
+        )]));
+        assert!(
+            trapped.message.ends_with("the task exited 1; stderr: `Error: failed to run main module`"),
+            "{}",
+            trapped.message
+        );
     }
 
     #[test]

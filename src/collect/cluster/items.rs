@@ -155,7 +155,7 @@ struct NodeStatus {
     #[serde(default)]
     runtime_handlers: Option<Vec<NamedHandler>>,
     #[serde(default)]
-    conditions: Option<Vec<NodeCondition>>,
+    conditions: Option<Vec<ConditionItem>>,
 }
 
 #[derive(Deserialize)]
@@ -164,19 +164,21 @@ struct NamedHandler {
     name: String,
 }
 
+/// A status condition, as Nodes, HPAs and other objects write them.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NodeCondition {
+pub(super) struct ConditionItem {
     #[serde(rename = "type", default)]
-    kind: String,
+    pub(super) kind: String,
     #[serde(default)]
-    status: String,
+    pub(super) status: String,
     #[serde(default)]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
     #[serde(default)]
-    message: Option<String>,
+    pub(super) message: Option<String>,
+    /// Nodes' conditions only.
     #[serde(default)]
-    last_heartbeat_time: Option<String>,
+    pub(super) last_heartbeat_time: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::items::{Involved, Meta};
+use super::items::{ConditionItem, Involved, Meta};
 use crate::facts::*;
 use crate::rules::kube::{cpu_nanocores, memory_bytes};
 
@@ -70,18 +70,6 @@ struct HpaStatus {
     conditions: Option<Vec<ConditionItem>>,
     #[serde(default)]
     current_metrics: Option<Vec<MetricSpec>>,
-}
-
-#[derive(Deserialize)]
-struct ConditionItem {
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
 }
 
 impl MetricSpec {

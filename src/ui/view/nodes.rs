@@ -158,17 +158,9 @@ mod tests {
 
     fn node(name: &str, verdict: &'static str) -> NodeRow {
         NodeRow {
-            name: name.into(),
-            verdict,
-            wasm_ready: None,
-            reason: None,
-            message: None,
-            heartbeat_age_seconds: None,
-            failing: vec![],
-            handlers: None,
             container_runtime: Some("containerd://2.1.4".into()),
-            installer_labels: vec![],
             runtime_classes: vec!["wasmtime-spin-v2".into()],
+            ..NodeRow::bare(name, verdict)
         }
     }
 
