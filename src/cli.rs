@@ -127,7 +127,8 @@ pub enum Command {
     /// handlers, installer labels, the Wasm RuntimeClasses that can schedule there; failures first
     Fleet,
     /// Run a tiny WASI module through each Wasm runtime of this node's containerd and report it
-    /// (WD109); creates containers in the namespace `wasmdoctor` and deletes them again
+    /// (WD109; containers in containerd's namespace `wasmdoctor`), or with `--cluster` a Job per
+    /// Wasm RuntimeClass and node (WD311); deletes what it created again
     Smoke(SmokeArgs),
     /// Collect the facts and save them, to reproduce a report offline with `check --facts`
     Collect {
@@ -144,22 +145,36 @@ pub struct CheckArgs {
     /// Evaluate saved facts (`wasmdoctor collect -o FILE`) instead of collecting
     #[arg(long, value_name = "FILE", conflicts_with = "smoke")]
     pub facts: Option<PathBuf>,
-    /// Also run the smoke module through each Wasm runtime (WD109): creates containers
+    /// Also run the smoke checks: a module through each Wasm runtime of this node (WD109,
+    /// creates containers) and a Job per Wasm RuntimeClass and node (WD311, creates Jobs)
     #[arg(long)]
     pub smoke: bool,
-    /// Each smoke run's time limit, from its container's creation to its exit
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub smoke_timeout: u64,
+    /// The smoke's time limit: each node run's (default 60), the cluster's Jobs' (default 300: a
+    /// first pull)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub smoke_timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
 pub struct SmokeArgs {
     /// Only this containerd runtime (its name in the config, e.g. `wasmtime` or `crun`)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "cluster")]
     pub runtime: Option<String>,
-    /// Each run's time limit, from its container's creation to its exit
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub smoke_timeout: u64,
+    /// Run the cluster's smoke instead: a Job per Wasm RuntimeClass × node it can schedule to
+    /// (WD311), in the policy's `[smoke] namespace`, with its `[smoke] image`
+    #[arg(long)]
+    pub cluster: bool,
+    /// With `--cluster`: only these nodes (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "NODE,…", requires = "cluster")]
+    pub nodes: Vec<String>,
+    /// With `--cluster`: only these RuntimeClasses (comma-separated; any RuntimeClass, not only
+    /// those that look like Wasm)
+    #[arg(long = "runtimeclass", value_delimiter = ',', value_name = "NAME,…", requires = "cluster")]
+    pub runtime_classes: Vec<String>,
+    /// The time limit: each node run's, from its container's creation to its exit (default 60);
+    /// with `--cluster`, the Jobs', from their creation (default 300: a first pull)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub smoke_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

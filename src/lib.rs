@@ -19,6 +19,7 @@ pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod smoke;
+mod smoke_command;
 pub mod ui;
 
 use std::io::{IsTerminal, Write};
@@ -66,7 +67,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Clean)
         }
         Some(Command::Check(args)) => check(&cli, args),
-        Some(Command::Smoke(args)) => smoke(&cli, args),
+        Some(Command::Smoke(args)) => {
+            let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
+            let report = smoke_command::command(&collect_options(&cli), &load_policy(&cli)?, &selection, args)?;
+            let format = if g.json { Format::Json } else { Format::Text };
+            write_stdout(&render(&report, format))?;
+            Ok(ExitStatus::for_report(&report, g.fail_on))
+        }
         Some(Command::Agent { interval, once, listen }) => agent(&cli, *interval, *once, *listen),
         Some(Command::Fleet) => fleet(&cli),
         Some(Command::Fix { ids, all, dry_run, yes, no_restart }) => {
@@ -151,63 +158,36 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
         None => collect(cli),
     };
     if args.smoke {
-        let options = smoke::SmokeOptions { runtime: None, timeout: Duration::from_secs(args.smoke_timeout) };
-        facts.node_smoke = run_smoke(cli, &facts, &options)?;
+        let wanted = smoke_command::Wanted {
+            node: !g.no_node,
+            cluster: !g.no_cluster,
+            runtime: None,
+            nodes: Vec::new(),
+            runtime_classes: Vec::new(),
+            timeout: args.smoke_timeout,
+        };
+        smoke_command::prove(&collect_options(cli), &mut facts, &policy, &wanted)?;
+        // Asked for, but its source is left out: say so, not "not requested".
+        let left_out = |flag: &str| format!("not run: `{flag}` was given");
+        if g.no_node {
+            facts.node_smoke = facts::Fact::unavailable(facts::MissingKind::NotRequested, left_out("--no-node"));
+        }
+        if g.no_cluster {
+            facts.cluster_smoke = facts::Fact::unavailable(facts::MissingKind::NotRequested, left_out("--no-cluster"));
+        }
     }
     let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
     let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
     let format = if g.json { Format::Json } else { args.format.unwrap_or(Format::Text) };
-    let out = match format {
-        Format::Json => report::json::render(&report),
-        Format::Text => report::text::render(&report, report::text::Style::detect(std::io::stdout().is_terminal())),
-    };
-    write_stdout(&out)?;
+    write_stdout(&render(&report, format))?;
     Ok(ExitStatus::for_report(&report, g.fail_on))
 }
 
-/// `wasmdoctor smoke`: the node's facts, the smoke run, and WD109's verdict (the report holds
-/// only it unless `--only` says more).
-fn smoke(cli: &Cli, args: &cli::SmokeArgs) -> anyhow::Result<ExitStatus> {
-    let g = &cli.global;
-    let opts = collect::CollectOptions { cluster: false, docker: false, ..collect_options(cli) };
-    let mut facts = collect::collect(&opts);
-    let options =
-        smoke::SmokeOptions { runtime: args.runtime.clone(), timeout: Duration::from_secs(args.smoke_timeout) };
-    facts.node_smoke = run_smoke(cli, &facts, &options)?;
-    let only = if g.only.is_empty() { vec!["WD109".to_string()] } else { g.only.clone() };
-    let report = engine::evaluate(
-        &facts,
-        &load_policy(cli)?,
-        &engine::Selection { only, skip: g.skip.clone() },
-        &rules::time::today(),
-    );
-    let out = if g.json {
-        report::json::render(&report)
-    } else {
-        report::text::render(&report, report::text::Style::detect(std::io::stdout().is_terminal()))
-    };
-    write_stdout(&out)?;
-    Ok(ExitStatus::for_report(&report, g.fail_on))
-}
-
-/// The smoke run, with Ctrl-C and SIGTERM stopping it cleanly (what it created is still deleted).
-fn run_smoke(
-    cli: &Cli,
-    facts: &Facts,
-    options: &smoke::SmokeOptions,
-) -> anyhow::Result<facts::Fact<Vec<facts::SmokeRun>>> {
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut ids = Vec::new();
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        ids.push(
-            signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)).context("installing the signal handler")?,
-        );
+fn render(report: &report::Report, format: Format) -> String {
+    match format {
+        Format::Json => report::json::render(report),
+        Format::Text => report::text::render(report, report::text::Style::detect(std::io::stdout().is_terminal())),
     }
-    let runs = smoke::node(&collect_options(cli), facts, options, &stop, &|_| {});
-    for id in ids {
-        signal_hook::low_level::unregister(id);
-    }
-    Ok(runs)
 }
 
 /// `wasmdoctor agent`: see `agent::run`.
@@ -226,11 +206,7 @@ fn agent(
     let mut opts = collect_options(cli);
     opts.cluster = false;
     let run = agent::run::Run {
-        copts: collect::cluster::ClusterOptions {
-            kubeconfig: g.kubeconfig.clone(),
-            context: g.context.clone(),
-            timeout: opts.source_timeout,
-        },
+        copts: opts.cluster_options(),
         opts,
         node,
         policy: load_policy(cli)?,

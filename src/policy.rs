@@ -30,6 +30,8 @@ pub struct Policy {
     pub keda: Option<Keda>,
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    #[serde(default)]
+    pub smoke: Smoke,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -71,6 +73,41 @@ pub struct Keda {
     pub prometheus: String,
     pub query: String,
     pub threshold: String,
+}
+
+/// The cluster smoke's Jobs (WD311): what they run, and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smoke {
+    /// The image (a mirror, for an air-gapped cluster). Default [`DEFAULT_SMOKE_IMAGE`].
+    pub image: Option<String>,
+    /// Its container's `args`; `{nonce}` becomes the run's nonce, which the log must show.
+    pub args: Option<Vec<String>>,
+    /// The namespace the Jobs are created in. Default `default`.
+    pub namespace: Option<String>,
+}
+
+/// runwasi's demo module (`crates/wasi-demo-app`): `echo ARGS…` prints its arguments. A tag, not a
+/// digest: no digest of it could be verified from where this was written; pin one in the policy.
+pub const DEFAULT_SMOKE_IMAGE: &str = "ghcr.io/containerd/runwasi/wasi-demo-app:latest";
+const NONCE: &str = "{nonce}";
+
+impl Smoke {
+    pub fn image(&self) -> &str {
+        self.image.as_deref().unwrap_or(DEFAULT_SMOKE_IMAGE)
+    }
+
+    /// The container's args with the nonce in place.
+    pub fn args(&self, nonce: &str) -> Vec<String> {
+        match &self.args {
+            Some(args) => args.iter().map(|a| a.replace(NONCE, nonce)).collect(),
+            None => vec!["echo".into(), nonce.into()],
+        }
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
 }
 
 /// A policy file that cannot be used; the message carries `file:line:col`.
@@ -133,6 +170,24 @@ impl Policy {
             && r.command.is_empty()
         {
             return Err(at("[restart]", "`restart.command` must name a program".into()));
+        }
+        if let Some(image) = &self.smoke.image
+            && (image.trim().is_empty() || image.chars().any(char::is_whitespace))
+        {
+            return Err(at("[smoke]", format!("`smoke.image` = `{image}` is not an image reference")));
+        }
+        if let Some(args) = &self.smoke.args
+            && !args.iter().any(|a| a.contains(NONCE))
+        {
+            return Err(at(
+                "args",
+                "`smoke.args` must contain `{nonce}`: the Job passes when its log shows the nonce".into(),
+            ));
+        }
+        if let Some(ns) = &self.smoke.namespace
+            && !crate::rules::kube::is_dns_label(ns)
+        {
+            return Err(at(ns, format!("`smoke.namespace` = `{ns}` is not a namespace name (a DNS label)")));
         }
         Ok(())
     }
@@ -229,5 +284,23 @@ quit = "q"
             Policy::parse("p.toml", "[[suppress]]\nid = \"WD204\"\nreason = \"x\"\nuntil = \"2027-13-45\"\n", known)
                 .unwrap_err();
         assert_eq!(e.line, 4, "an impossible date: {e}");
+    }
+
+    #[test]
+    fn smoke_settings_default_and_are_checked() {
+        let p = Policy::parse("p.toml", "", known).unwrap();
+        assert_eq!(p.smoke.image(), DEFAULT_SMOKE_IMAGE);
+        assert_eq!(p.smoke.args("n1"), ["echo", "n1"]);
+        assert_eq!(p.smoke.namespace(), "default");
+        let text = "[smoke]\nimage = \"registry.local/wasi-demo@sha256:ab\"\nargs = [\"say\", \"--n={nonce}\"]\nnamespace = \"wasm-smoke\"\n";
+        let p = Policy::parse("p.toml", text, known).unwrap();
+        assert_eq!(p.smoke.args("n1"), ["say", "--n=n1"]);
+        assert_eq!(p.smoke.namespace(), "wasm-smoke");
+        let e = Policy::parse("p.toml", "[smoke]\nargs = [\"echo\", \"hi\"]\n", known).unwrap_err();
+        assert!(e.message.contains("{nonce}") && e.line == 2, "args that can never show the nonce: {e}");
+        let e = Policy::parse("p.toml", "[smoke]\nnamespace = \"Wasm_Smoke\"\n", known).unwrap_err();
+        assert!(e.message.contains("DNS label"), "{e}");
+        let e = Policy::parse("p.toml", "[smoke]\nimage = \"two words\"\n", known).unwrap_err();
+        assert!(e.message.contains("image reference"), "{e}");
     }
 }

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::fake_api::{FakeApi, Fault, State, node, node_with_handlers};
+use common::rbac::{judged, role};
 use common::*;
 use serde_json::{Value, json};
 
@@ -145,85 +146,6 @@ fn a_hung_api_is_given_up_on_at_the_timeout() {
     stop(child);
 }
 
-/// A request as RBAC sees it: (verb, API group, resource with its subresource).
-fn rbac_request(line: &str) -> Option<(String, String, String)> {
-    let (method, target) = line.split_once(' ').unwrap_or(("GET", line));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (group, rest) = match parts.as_slice() {
-        ["api", "v1", rest @ ..] => ("", rest),
-        ["apis", g, _v, rest @ ..] => (*g, rest),
-        _ => return None,
-    };
-    let rest = match rest {
-        ["namespaces", _ns, tail @ ..] if !tail.is_empty() => tail,
-        r => r,
-    };
-    let (resource, named) = match rest {
-        [] => return None,
-        [plural] => (plural.to_string(), false),
-        [plural, _name] => (plural.to_string(), true),
-        [plural, _name, sub] => (format!("{plural}/{sub}"), true),
-        _ => return None,
-    };
-    let verb = match method {
-        "PATCH" => "patch",
-        "DELETE" => "delete",
-        _ if named => "get",
-        _ if query.contains("watch=true") => "watch",
-        _ => "list",
-    };
-    Some((verb.into(), group.into(), resource))
-}
-
-/// The ClusterRole's rules as (verb, group, resource) triples.
-fn role(name: &str) -> Vec<(String, String, String)> {
-    let text =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/00-rbac.yaml")).unwrap();
-    let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(&text) {
-        let v: Value =
-            serde_json::to_value(<serde_yaml::Value as serde::Deserialize>::deserialize(doc).unwrap()).unwrap();
-        if v["kind"] != "ClusterRole" || v["metadata"]["name"] != name {
-            continue;
-        }
-        for rule in v["rules"].as_array().unwrap() {
-            for g in rule["apiGroups"].as_array().unwrap() {
-                for r in rule["resources"].as_array().unwrap() {
-                    for verb in rule["verbs"].as_array().unwrap() {
-                        out.push((
-                            verb.as_str().unwrap().into(),
-                            g.as_str().unwrap().into(),
-                            r.as_str().unwrap().into(),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    assert!(!out.is_empty(), "deploy/00-rbac.yaml has no ClusterRole `{name}`");
-    out
-}
-
-/// The requests a run made that RBAC judges; the rest must be discovery and `/version`, which
-/// every authenticated user may read (the default `system:discovery` and
-/// `system:public-info-viewer` roles).
-fn judged(lines: &[String]) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for l in lines {
-        match rbac_request(l) {
-            Some(r) => out.push(r),
-            None => {
-                let path = l.split('?').next().unwrap_or(l);
-                assert!(path == "/version" || path == "/api" || path == "/apis" || path.starts_with("/apis/"), "{l}");
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 #[test]
 fn deploys_roles_allow_every_request_the_agent_and_the_fleet_view_make_and_no_more() {
     let api = world();
@@ -241,7 +163,7 @@ fn deploys_roles_allow_every_request_the_agent_and_the_fleet_view_make_and_no_mo
     let fleet_requests = judged(&api.requests());
 
     for (who, requests) in [("wasmdoctor-agent", &agent_requests), ("wasmdoctor-fleet", &fleet_requests)] {
-        let rules = role(who);
+        let rules = role("deploy/00-rbac.yaml", who);
         for r in requests.iter() {
             assert!(rules.contains(r), "{who} does not allow {r:?}: {rules:?}");
         }

@@ -413,3 +413,52 @@ fn wd310_names_the_nodes_a_runtimeclass_sends_pods_to_in_vain() {
     let j = report(w.api, "healthy-crun", "worker-crun", ADMIN_TOKEN);
     assert_eq!(status(&j, "WD310"), "pass", "{}", check(&j, "WD310"));
 }
+
+/// The cluster smoke on the real server as an identity that has only docs/rbac.yaml's roles
+/// (`wasmdoctor-read`, and `wasmdoctor-smoke` bound in the smoke's namespace): the Job passes strict
+/// field validation and admission in the dry run, is created, and, as no controller makes its pod
+/// here, is given up at the limit and deleted; nothing of it is left.
+#[test]
+fn the_cluster_smoke_on_the_real_server_with_the_documented_roles() {
+    let mut w = World::new();
+    let ns = "wd-smoke";
+    w.namespace(ns);
+    w.create(node("smoke-1", &[]));
+    w.create(json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "wasmtime"}, "handler": "wasmtime"}));
+    w.apply_yaml(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rbac.yaml")).unwrap());
+    let subject = json!([{"kind": "ServiceAccount", "name": "wasmdoctor", "namespace": "wasmdoctor"}]);
+    w.create(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "wasmdoctor-read-smoke"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "wasmdoctor-read"}, "subjects": subject}));
+    w.create(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "wasmdoctor-smoke", "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "wasmdoctor-smoke"}, "subjects": subject}));
+    let jobs = format!("/apis/batch/v1/namespaces/{ns}/jobs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while w.api.raw("GET", &jobs, None, READER_TOKEN).0 != 200 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, format!("[smoke]\nnamespace = \"{ns}\"\n")).unwrap();
+    let kc = w.api.kubeconfig(dir.path(), READER_TOKEN);
+    let r = run(&[
+        "smoke",
+        "--cluster",
+        "--json",
+        "--no-node",
+        "--smoke-timeout",
+        "3",
+        "--config",
+        policy.to_str().unwrap(),
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
+    let j = r.json();
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let m = message(&j, "WD311");
+    assert_eq!(status(&j, "WD311"), "fail", "{m}");
+    assert!(m.contains("`wasmtime` on `smoke-1`: not finished after 3 s (it was `no pod yet`)"), "{m}");
+    assert!(r.stderr.contains("creating 1 Job(s)"), "the dry run passed: {}", r.stderr);
+    let (code, left) = w.api.get(&jobs);
+    assert_eq!(code, 200);
+    assert_eq!(left["items"], json!([]), "the Job was deleted: {left}");
+}

@@ -35,7 +35,7 @@ fn interactive_session_in_tmux() {
     assert!(s.contains("manual only: wasmdoctor changes nothing"), "{s}");
     t.keys(&["a"]);
     t.keys(&["Escape"]);
-    t.wait_for("the preview to close", |s| !s.contains("┌ fix ") && s.contains("┌ checks (36)"));
+    t.wait_for("the preview to close", |s| !s.contains("┌ fix ") && s.contains("┌ checks (37)"));
 
     // Filter by text.
     t.keys(&["/", "W", "D", "2", "0", "4", "Enter"]);
@@ -52,7 +52,7 @@ fn interactive_session_in_tmux() {
     // Quit: the terminal is restored and the one-line summary printed.
     t.keys(&["q"]);
     let s = t.wait_for("the exit", |s| s.contains("EXITED-"));
-    assert!(s.contains("wasmdoctor: 6 passed, 0 warnings, 1 failed, 29 skipped, 0 errors"), "{s}");
+    assert!(s.contains("wasmdoctor: 6 passed, 0 warnings, 1 failed, 30 skipped, 0 errors"), "{s}");
     assert!(s.contains("EXITED-1"), "exit code 1 for a failing check:\n{s}");
     assert!(!s.contains("┌ checks"), "the alternate screen was left:\n{s}");
     let s = t.wait_for("stty", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));
@@ -183,4 +183,14 @@ fn the_nodes_view_shows_the_fleet() {
     assert!(s.contains("Wasm RuntimeClasses that can schedule here:"), "{s}");
     t.keys(&["n"]);
     t.wait_for("the checks again", |s| s.contains("┌ checks ("));
+    // `m` on a node of the Nodes screen: the cluster's smoke there, shown in WD311's detail.
+    t.keys(&["n"]);
+    t.wait_for("the nodes", |s| s.contains("┌ nodes (2)"));
+    t.keys(&["j", "m"]);
+    let s = t.wait_for("the cluster smoke on fleet-bare", |s| s.contains("status: ✓ pass") && s.contains("WD311"));
+    assert!(s.contains("`wasmtime-spin-v2`") && s.contains("on `fleet-bare` in "), "{s}");
+    let st = api.state.lock().unwrap();
+    let created: Vec<&String> = st.posts.iter().map(|(t, _)| t).filter(|t| !t.contains("dryRun")).collect();
+    assert_eq!(created.len(), 1, "one Job, on the selected node only: {created:?}");
+    assert!(st.lists.get("/apis/batch/v1/jobs").is_none_or(|l| l.is_empty()), "and it was deleted");
 }

@@ -32,6 +32,7 @@ pub fn facts(node: NodeFacts) -> Facts {
         docker: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
         cluster: Fact::unavailable(MissingKind::NotRequested, "not in this test"),
         node_smoke: crate::facts::smoke_not_requested(),
+        cluster_smoke: crate::facts::cluster_smoke_not_requested(),
     }
 }
 
@@ -216,6 +217,7 @@ pub fn node_info(name: &str, labels: &[(&str, &str)], handlers: Option<&[&str]>)
         taints: vec![],
         runtime_handlers: handlers.map(|hs| hs.iter().map(|h| h.to_string()).collect()),
         wasm_ready: None,
+        ready: Some(true),
     }
 }
 

@@ -42,6 +42,18 @@ pub struct CollectOptions {
     pub exec_timeout: Duration,
 }
 
+impl CollectOptions {
+    /// How to reach the cluster: the kubeconfig and context given, each request bounded by the
+    /// source timeout.
+    pub fn cluster_options(&self) -> cluster::ClusterOptions {
+        cluster::ClusterOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            timeout: self.source_timeout,
+        }
+    }
+}
+
 /// Whether the host root is the running machine: given, or decided by its kernel's boot_id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Liveness {
@@ -151,11 +163,7 @@ impl Collection {
             );
         }
         if opts.cluster {
-            let copts = cluster::ClusterOptions {
-                kubeconfig: opts.kubeconfig.clone(),
-                context: opts.context.clone(),
-                timeout: inner,
-            };
+            let copts = cluster::ClusterOptions { timeout: inner, ..opts.cluster_options() };
             spawn(
                 SourceKind::Cluster,
                 Box::new(move || {
@@ -178,6 +186,7 @@ impl Collection {
             docker: placeholder(pending.contains(&SourceKind::Docker), "--no-docker"),
             cluster: placeholder(pending.contains(&SourceKind::Cluster), "--no-cluster"),
             node_smoke: crate::facts::smoke_not_requested(),
+            cluster_smoke: crate::facts::cluster_smoke_not_requested(),
         };
         Collection { facts, pending, started, deadline: started + timeout, timeout }
     }
@@ -351,11 +360,7 @@ fn containerd_socket(host: &host::HostRoot, given: Option<&str>) -> String {
 /// Run an async source on a single-threaded runtime of its own.
 /// The cluster as the fleet view reads it: Nodes and RuntimeClasses only.
 pub fn fleet(opts: &CollectOptions) -> Fact<crate::facts::ClusterFacts> {
-    let copts = cluster::ClusterOptions {
-        kubeconfig: opts.kubeconfig.clone(),
-        context: opts.context.clone(),
-        timeout: opts.source_timeout,
-    };
+    let copts = opts.cluster_options();
     block_on(async move { cluster::collect(&copts, cluster::Scope::Fleet).await })
 }
 

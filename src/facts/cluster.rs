@@ -109,6 +109,9 @@ pub struct NodeInfo {
     pub runtime_handlers: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wasm_ready: Option<WasmReady>,
+    /// Its `Ready` condition is `True` (`None`: the Node has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
 }
 
 /// An owner or target reference: `Deployment demo/hello`.

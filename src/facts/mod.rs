@@ -119,12 +119,22 @@ pub struct Facts {
     /// The smoke module run through each Wasm runtime of this node's containerd (`--smoke`).
     #[serde(default = "smoke_not_requested")]
     pub node_smoke: Fact<Vec<SmokeRun>>,
+    /// The smoke image run as a Job per Wasm RuntimeClass × node (`--smoke` with the cluster).
+    #[serde(default = "cluster_smoke_not_requested")]
+    pub cluster_smoke: Fact<ClusterSmoke>,
 }
 
 pub fn smoke_not_requested<T>() -> Fact<T> {
     Fact::unavailable(
         MissingKind::NotRequested,
         "not requested: `--smoke` (or `wasmdoctor smoke`) runs a module through each Wasm runtime, creating containers",
+    )
+}
+
+pub fn cluster_smoke_not_requested<T>() -> Fact<T> {
+    Fact::unavailable(
+        MissingKind::NotRequested,
+        "not requested: `--smoke` (or `wasmdoctor smoke --cluster`) runs a Job per Wasm RuntimeClass and node",
     )
 }
 

@@ -137,11 +137,7 @@ fn requests(
     objects: &[ApiObject],
     build: impl Fn(&ApiObject) -> Result<http::Request<Vec<u8>>, String>,
 ) -> Vec<Result<String, String>> {
-    let copts = crate::collect::cluster::ClusterOptions {
-        kubeconfig: opts.kubeconfig.clone(),
-        context: opts.context.clone(),
-        timeout: opts.source_timeout,
-    };
+    let copts = opts.cluster_options();
     let run = async {
         let crate::collect::cluster::Connected { client, server, .. } =
             match crate::collect::cluster::connect(&copts).await {

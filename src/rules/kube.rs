@@ -37,6 +37,15 @@ pub fn schedulable(rc: &RuntimeClassInfo, node: &NodeInfo) -> bool {
             .all(|taint| rc.tolerations.iter().any(|t| tolerates(t, taint)))
 }
 
+/// A DNS-1123 label (a namespace's name): at most 63 of `a-z0-9-`, starting and ending alphanumeric.
+pub fn is_dns_label(s: &str) -> bool {
+    let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    s.len() <= 63
+        && s.chars().all(|c| ok(c) || c == '-')
+        && s.chars().next().is_some_and(ok)
+        && s.chars().last().is_some_and(ok)
+}
+
 /// The node label an installer set when it put `handler` on the node (runtime-class-manager's
 /// `<handler>=provisioned`, KWasm's `kwasm.sh/kwasm-provisioned`), as `key=value`.
 pub fn installer_label(labels: &BTreeMap<String, String>, handler: &str) -> Option<String> {
@@ -104,6 +113,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dns_labels() {
+        assert!(is_dns_label("default") && is_dns_label("wasm-smoke-1"));
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(!is_dns_label(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn image_names() {
         assert!(same_image("hello:v1", "docker.io/library/hello:v1"));
         assert!(same_image("ghcr.io/x/hello", "ghcr.io/x/hello:latest"));
@@ -149,6 +166,7 @@ mod tests {
             taints: vec![gpu],
             runtime_handlers: None,
             wasm_ready: None,
+            ready: None,
         };
         assert!(!schedulable(&rc, &node));
         node.taints[0].effect = "PreferNoSchedule".into();

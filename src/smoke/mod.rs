@@ -3,6 +3,7 @@
 //! namespace `wasmdoctor`, and deletes everything it created, also after a timeout or Ctrl-C. What
 //! it saw becomes `Facts::node_smoke`; WD109 judges it.
 
+pub mod cluster;
 mod containerd;
 mod fifo;
 pub mod image;

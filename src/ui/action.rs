@@ -32,7 +32,8 @@ pub enum Action {
     Rerun,
     /// `n`: this node's checks ⇄ every node of the cluster.
     SwitchScreen,
-    /// `m`: run the smoke module through this node's Wasm runtimes (WD109).
+    /// `m`: the smoke: the module through this node's Wasm runtimes (WD109), or on WD311 and on
+    /// the Nodes screen the cluster's Jobs.
     Smoke,
     /// A line of the smoke run's progress.
     SmokeProgress(String),
@@ -82,6 +83,24 @@ pub enum Effect {
     ApplyFix {
         restart: bool,
     },
-    /// Run the node smoke (WD109) off the UI thread.
-    Smoke,
+    /// Run a smoke off the UI thread.
+    Smoke(SmokeTarget),
+}
+
+/// Which smoke `m` started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmokeTarget {
+    /// This node's Wasm runtimes through containerd (WD109).
+    Node,
+    /// A Job per Wasm RuntimeClass on these nodes (every node when empty) (WD311).
+    Cluster { nodes: Vec<String> },
+}
+
+impl SmokeTarget {
+    pub fn check(&self) -> &'static str {
+        match self {
+            SmokeTarget::Node => "WD109",
+            SmokeTarget::Cluster { .. } => "WD311",
+        }
+    }
 }

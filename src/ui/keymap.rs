@@ -18,7 +18,7 @@ pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("apply", "a", "in the fix preview: apply the plan shown"),
     ("rerun", "r", "run every check again"),
     ("nodes", "n", "switch between this node's checks and every node of the cluster"),
-    ("smoke", "m", "run a Wasm module through each Wasm runtime of this node (WD109; creates containers)"),
+    ("smoke", "m", "run Wasm: this node's runtimes (WD109); on WD311 or in Nodes, Jobs"),
     ("down", "j", "next check (also ↓)"),
     ("up", "k", "previous check (also ↑)"),
 ];

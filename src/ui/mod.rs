@@ -40,6 +40,12 @@ pub fn wanted() -> bool {
     std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }
 
+/// What a smoke run found, for the facts of its check.
+enum SmokeDone {
+    Node(Fact<Vec<crate::facts::SmokeRun>>),
+    Cluster(Fact<crate::facts::ClusterSmoke>),
+}
+
 /// Everything the loop waits for.
 enum Msg {
     Key(KeyEvent),
@@ -49,7 +55,7 @@ enum Msg {
     Fix(FixMsg),
     /// The smoke run's progress, then its facts.
     SmokeProgress(String),
-    SmokeDone(Box<Fact<Vec<crate::facts::SmokeRun>>>),
+    SmokeDone(Box<SmokeDone>),
     /// SIGTERM, SIGHUP or SIGQUIT: leave as `q` does, restoring the terminal.
     Signal,
 }
@@ -108,7 +114,7 @@ pub fn run(
                         }
                         Some(Effect::PlanFix(id)) => fixes.plan(id, &collection.facts),
                         Some(Effect::ApplyFix { restart }) => fixes.apply(restart),
-                        Some(Effect::Smoke) => smoke.start(opts, &collection.facts, &tx),
+                        Some(Effect::Smoke(target)) => smoke.start(opts, policy, &collection.facts, target, &tx),
                         None => {}
                     }
                 }
@@ -116,9 +122,18 @@ pub fn run(
                 Ok(Msg::SmokeProgress(line)) => {
                     update(&mut state, Action::SmokeProgress(line));
                 }
-                Ok(Msg::SmokeDone(fact)) => {
-                    collection.facts.node_smoke = *fact;
-                    if let Some(check) = CHECKS.iter().find(|c| c.id == "WD109") {
+                Ok(Msg::SmokeDone(done)) => {
+                    let id = match *done {
+                        SmokeDone::Node(fact) => {
+                            collection.facts.node_smoke = fact;
+                            "WD109"
+                        }
+                        SmokeDone::Cluster(fact) => {
+                            collection.facts.cluster_smoke = fact;
+                            "WD311"
+                        }
+                    };
+                    if let Some(check) = CHECKS.iter().find(|c| c.id == id) {
                         let r = engine::evaluate_check(check, &collection.facts, policy, &today).result;
                         update(&mut state, Action::CheckDone(Box::new(r)));
                     }
@@ -218,7 +233,7 @@ fn start_collection(opts: &CollectOptions, tx: &mpsc::Sender<Msg>, generation: u
     })
 }
 
-/// Runs the node smoke (WD109) on a thread of its own; its progress and result come back as
+/// Runs a smoke (WD109, WD311) on a thread of its own; its progress and result come back as
 /// messages. Quitting stops it, and waits while it deletes what it created.
 #[derive(Default)]
 struct SmokeWorker {
@@ -227,16 +242,37 @@ struct SmokeWorker {
 }
 
 impl SmokeWorker {
-    fn start(&mut self, opts: &CollectOptions, facts: &crate::facts::Facts, tx: &mpsc::Sender<Msg>) {
-        let (opts, facts, tx) = (opts.clone(), facts.clone(), tx.clone());
+    fn start(
+        &mut self,
+        opts: &CollectOptions,
+        policy: &Policy,
+        facts: &crate::facts::Facts,
+        target: action::SmokeTarget,
+        tx: &mpsc::Sender<Msg>,
+    ) {
+        let (opts, smoke, facts, tx) = (opts.clone(), policy.smoke.clone(), facts.clone(), tx.clone());
         let stop = std::sync::Arc::clone(&self.stop);
         self.running = Some(std::thread::spawn(move || {
-            let options = crate::smoke::SmokeOptions { runtime: None, timeout: Duration::from_secs(60) };
             let say = |line: String| {
                 let _ = tx.send(Msg::SmokeProgress(line));
             };
-            let fact = crate::smoke::node(&opts, &facts, &options, &stop, &say);
-            let _ = tx.send(Msg::SmokeDone(Box::new(fact)));
+            let done = match target {
+                action::SmokeTarget::Node => {
+                    let options = crate::smoke::SmokeOptions { runtime: None, timeout: Duration::from_secs(60) };
+                    SmokeDone::Node(crate::smoke::node(&opts, &facts, &options, &stop, &say))
+                }
+                action::SmokeTarget::Cluster { nodes } => {
+                    let options = crate::smoke::cluster::Options {
+                        cluster: opts.cluster_options(),
+                        runtime_classes: Vec::new(),
+                        nodes,
+                        timeout: Duration::from_secs(300),
+                        smoke,
+                    };
+                    SmokeDone::Cluster(crate::smoke::cluster::run(&options, &facts, &stop, &say))
+                }
+            };
+            let _ = tx.send(Msg::SmokeDone(Box::new(done)));
         }));
     }
 

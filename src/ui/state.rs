@@ -102,6 +102,13 @@ impl Row {
     }
 }
 
+/// A smoke run going on: the check it decides, and its progress so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningSmoke {
+    pub check: &'static str,
+    pub lines: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub header: String,
@@ -119,8 +126,8 @@ pub struct AppState {
     pub overlay: Overlay,
     /// The fix preview's progress, while `overlay` is `Fix`.
     pub fix: Option<FixStage>,
-    /// The smoke run's progress while it runs (WD109's detail shows it).
-    pub smoke: Option<Vec<String>>,
+    /// The smoke run while it runs: its check (WD109, WD311), whose detail shows its progress.
+    pub smoke: Option<RunningSmoke>,
     pub tick: usize,
     pub quit: bool,
     /// Until the user moves, the selection follows the top row (the worst finding so far).

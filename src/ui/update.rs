@@ -1,8 +1,8 @@
 //! The update function (TEA): an `Action` changes the state and may ask for an `Effect`.
 
-use super::action::{Action, Effect};
-use super::background::apply_background;
-use super::state::{AppState, FixStage, Focus, Overlay, PlannedFix, Screen, SourceProgress};
+use super::action::{Action, Effect, SmokeTarget};
+use super::background::{apply_background, begin_smoke};
+use super::state::{AppState, FixStage, Focus, Overlay, PlannedFix, Screen};
 #[cfg(test)]
 use crate::catalog;
 #[cfg(test)]
@@ -137,23 +137,14 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
     None
 }
 
-/// `m`: WD109 shows as running and is selected; the loop runs the smoke. Not while it runs, nor
-/// before the node's sources are in (the run needs containerd's runtimes).
+/// `m` on the checks screen: the cluster's smoke when WD311 is selected, else this node's.
 fn start_smoke(state: &mut AppState) -> Option<Effect> {
-    if state.smoke.is_some() || !state.rows.iter().any(|r| r.id == "WD109") {
-        return None;
-    }
-    if state.sources.iter().any(|(name, s)| (name == "node" || name == "containerd") && *s == SourceProgress::Pending) {
-        return None;
-    }
-    if let Some(row) = state.rows.iter_mut().find(|r| r.id == "WD109") {
-        row.result = None;
-    }
-    state.smoke = Some(Vec::new());
-    state.selected = Some("WD109".into());
-    state.moved = true;
-    state.detail_scroll = 0;
-    Some(Effect::Smoke)
+    let target = if state.selected.as_deref() == Some("WD311") {
+        SmokeTarget::Cluster { nodes: Vec::new() }
+    } else {
+        SmokeTarget::Node
+    };
+    begin_smoke(state, target)
 }
 
 /// The fix preview: plan shown → `a` → (type the service's name when the plan restarts one) →
@@ -240,6 +231,7 @@ pub(crate) fn test_result(id: &str, status: Status, message: &str) -> CheckResul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::state::SourceProgress;
 
     use super::test_result as result;
 
@@ -424,5 +416,21 @@ mod tests {
         assert_eq!(s.running(), 5);
         assert_eq!(s.sources[0].1, SourceProgress::Pending);
         assert!(matches!(s.sources[1].1, SourceProgress::LeftOut(_)));
+    }
+
+    #[test]
+    fn m_on_wd311_starts_the_clusters_smoke_once_its_source_is_in() {
+        let mut s = AppState::new("wasmdoctor".into(), &["WD109", "WD311"], &[("node", true), ("cluster", true)]);
+        s.selected = Some("WD311".into());
+        assert_eq!(update(&mut s, Action::Smoke), None, "not before the cluster's RuntimeClasses and Nodes are in");
+        update(&mut s, Action::SourceDone { name: "cluster".into(), problem: None, left_out: false });
+        let effect = update(&mut s, Action::Smoke);
+        assert_eq!(effect, Some(Effect::Smoke(SmokeTarget::Cluster { nodes: Vec::new() })));
+        assert_eq!(s.smoke.as_ref().map(|r| r.check), Some("WD311"));
+        assert_eq!(update(&mut s, Action::Smoke), None, "one smoke at a time");
+        update(&mut s, Action::SmokeProgress("`wasmtime` on `worker-1`: completed".into()));
+        assert_eq!(s.smoke.as_ref().map(|r| r.lines.len()), Some(1));
+        update(&mut s, Action::CheckDone(Box::new(result("WD311", Status::Pass, "every smoke Job printed its nonce"))));
+        assert_eq!(s.smoke, None, "its result ends the run's progress");
     }
 }

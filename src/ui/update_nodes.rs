@@ -1,7 +1,7 @@
 //! The update function of the Nodes screen (see `update` for the checks').
 
-use super::action::{Action, Effect};
-use super::background::apply_background;
+use super::action::{Action, Effect, SmokeTarget};
+use super::background::{apply_background, begin_smoke};
 use super::state::{AppState, Focus, Overlay, Screen};
 
 /// The Nodes screen: the list moves between nodes (the detail pane scrolls when focused); `e`
@@ -40,6 +40,11 @@ pub(super) fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             }
         }
         Action::Help => state.overlay = Overlay::Help,
+        // The cluster's smoke on the selected node: a Job per Wasm RuntimeClass that can run there.
+        Action::Smoke => {
+            let node = state.nodes.selected.clone()?;
+            return begin_smoke(state, SmokeTarget::Cluster { nodes: vec![node] });
+        }
         Action::Rerun => {
             state.reset();
             return Some(Effect::Rerun);

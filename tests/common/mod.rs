@@ -4,6 +4,7 @@
 
 pub mod daemons;
 pub mod fake_api;
+pub mod rbac;
 pub mod real_api;
 pub mod roots;
 pub mod tmux;

@@ -207,6 +207,7 @@ pub fn path_of(obj: &Value) -> String {
         "HorizontalPodAutoscaler" => ("/apis/autoscaling/v2", "horizontalpodautoscalers", true),
         "ClusterRole" => ("/apis/rbac.authorization.k8s.io/v1", "clusterroles", false),
         "ClusterRoleBinding" => ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", false),
+        "RoleBinding" => ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", true),
         "CustomResourceDefinition" => ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", false),
         other => panic!("the real-API harness does not know kind {other}"),
     };

@@ -12,6 +12,7 @@ pub mod wd307_hpa_metric_source;
 pub mod wd308_wasm_pod_failures;
 pub mod wd309_wasm_image_pull;
 pub mod wd310_runtimeclass_nodes;
+pub mod wd311_cluster_smoke;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -103,7 +104,7 @@ fn handler_on(ctx: &Ctx, node: &NodeInfo, handler: &str) -> Handler {
 
 /// Whether a RuntimeClass runs Wasm: its handler is one of this node's Wasm runtimes, or (where
 /// that is unknown or it is not configured here) its handler or name says so.
-fn is_wasm_rc(rc: &RuntimeClassInfo, handlers: Option<&BTreeMap<String, Route>>) -> bool {
+pub fn is_wasm_rc(rc: &RuntimeClassInfo, handlers: Option<&BTreeMap<String, Route>>) -> bool {
     handlers.is_some_and(|h| h.contains_key(&rc.handler)) || looks_wasm_name(&rc.handler) || looks_wasm_name(&rc.name)
 }
 

@@ -190,13 +190,14 @@ struct NodeSystemInfo {
 
 impl NodeItem {
     pub(super) fn into_info(self) -> NodeInfo {
-        let wasm_ready =
-            self.status.conditions.unwrap_or_default().into_iter().find(|c| c.kind == "WasmReady").map(|c| WasmReady {
-                status: c.status,
-                reason: c.reason,
-                message: c.message,
-                heartbeat: c.last_heartbeat_time,
-            });
+        let conditions = self.status.conditions.unwrap_or_default();
+        let ready = conditions.iter().find(|c| c.kind == "Ready").map(|c| c.status == "True");
+        let wasm_ready = conditions.into_iter().find(|c| c.kind == "WasmReady").map(|c| WasmReady {
+            status: c.status,
+            reason: c.reason,
+            message: c.message,
+            heartbeat: c.last_heartbeat_time,
+        });
         NodeInfo {
             name: self.metadata.name,
             labels: self.metadata.labels.unwrap_or_default(),
@@ -210,6 +211,7 @@ impl NodeItem {
                 .collect(),
             runtime_handlers: self.status.runtime_handlers.map(|hs| hs.into_iter().map(|h| h.name).collect()),
             wasm_ready,
+            ready,
         }
     }
 }

@@ -198,6 +198,11 @@ pub fn path_segment(s: &str) -> String {
     list::percent_encode(s)
 }
 
+/// A URL query value (a label selector), escaped.
+pub fn query_value(s: &str) -> String {
+    list::percent_encode(s)
+}
+
 /// Whether an optional API (KEDA's ScaledObjects, runtime-class-manager's Shims) is served: its
 /// group version lists the resource (`None` when the server did not say).
 async fn served(client: &kube::Client, deadline: Instant, group_version: &str, plural: &str) -> Option<bool> {
@@ -323,7 +328,7 @@ pub(super) fn get(path: &str) -> http::Request<Vec<u8>> {
 }
 
 /// The innermost cause of an error, which is what a user needs ("connection refused").
-pub(super) fn short(e: &dyn std::error::Error) -> String {
+pub fn short(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

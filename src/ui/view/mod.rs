@@ -172,16 +172,18 @@ fn render_detail(f: &mut Frame, area: Rect, s: &AppState, theme: Theme) {
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = vec![Line::from(Span::styled(format!("{} {}", row.id, row.title), bold))];
     match &row.result {
-        None => match s.smoke.as_ref().filter(|_| row.id == "WD109") {
-            Some(progress) => {
+        None => match s.smoke.as_ref().filter(|smoke| row.id == smoke.check) {
+            Some(smoke) => {
+                let what = if smoke.check == "WD311" {
+                    "creating a Job per Wasm RuntimeClass and node"
+                } else {
+                    "creating containers in containerd's namespace `wasmdoctor`"
+                };
                 lines.push(Line::from(Span::styled(
-                    format!(
-                        "{} the smoke run: creating containers in containerd's namespace `wasmdoctor`",
-                        theme.spinner(s.tick)
-                    ),
+                    format!("{} the smoke run: {what}", theme.spinner(s.tick)),
                     theme.accent(),
                 )));
-                lines.extend(progress.iter().map(|l| Line::raw(format!("  {}", crate::report::escape::line(l)))));
+                lines.extend(smoke.lines.iter().map(|l| Line::raw(format!("  {}", crate::report::escape::line(l)))));
             }
             None => lines.push(Line::from(Span::styled(
                 format!("{} running: waiting for its sources", theme.spinner(s.tick)),

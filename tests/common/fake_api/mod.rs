@@ -14,11 +14,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
+mod jobs;
 mod objects;
 mod reads;
 mod writes;
 
 // Each test binary uses a part of the fake (as `dead_code` above).
+pub use jobs::JobScript;
+use jobs::respond_post;
 #[allow(unused_imports)]
 pub use objects::*;
 use reads::{flood, respond};
@@ -46,8 +49,12 @@ pub struct State {
     pub requests: Vec<String>,
     /// Each PATCH's target and body.
     pub patches: Vec<(String, String)>,
+    /// Each POST's target and body.
+    pub posts: Vec<(String, String)>,
     /// Whether KEDA's `keda.sh/v1alpha1` (ScaledObjects) is served.
     pub keda: bool,
+    /// What happens to a Job created for a node (node name → script; `Succeeds` when not named).
+    pub job_scripts: HashMap<String, JobScript>,
     /// Leaf paths each object's apply by field manager `wasmdoctor` set (server-side apply's
     /// ownership, enough for an apply without a field to remove it).
     owned: HashMap<String, Vec<String>>,
@@ -277,6 +284,7 @@ async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io
         }
         let (status, content_type, body, delay) = match method.as_str() {
             "PATCH" => respond_patch(&target, &body, &state),
+            "POST" => respond_post(&target, &body, &state),
             "DELETE" => respond_delete(&target, &state),
             _ => respond(&target, &state),
         };
@@ -301,6 +309,7 @@ async fn serve(sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io
 fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
+        201 => "Created",
         403 => "Forbidden",
         404 => "Not Found",
         409 => "Conflict",

@@ -146,12 +146,15 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         return (200, "text/plain", out, delay);
     }
     let selector = params.get("fieldSelector").cloned().unwrap_or_default();
-    let key = (path.to_string(), selector.clone());
+    let labels = params.get("labelSelector").cloned().unwrap_or_default();
+    // A namespaced list (`/api/v1/namespaces/ns/pods`) is the collection's, narrowed.
+    let (collection, namespace) = namespaced(path);
+    let key = (path.to_string(), format!("{selector}|{labels}"));
     let items = match st.cache.get(&key) {
         Some(items) => items.clone(),
         None => {
-            let Some(items) = st.lists.get(path) else {
-                if collection_kind(path).is_some() {
+            let Some(items) = st.lists.get(&collection) else {
+                if collection_kind(&collection).is_some() {
                     // A served resource with nothing in it.
                     return json(
                         json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
@@ -165,6 +168,14 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
                 );
             };
             let mut selected: Vec<&Value> = items.iter().collect();
+            if let Some(ns) = &namespace {
+                selected.retain(|o| o["metadata"]["namespace"] == ns.as_str());
+            }
+            for clause in labels.split(',').filter(|c| !c.is_empty()) {
+                if let Some((key, want)) = clause.split_once('=') {
+                    selected.retain(|o| o["metadata"]["labels"][key].as_str() == Some(want));
+                }
+            }
             for clause in selector.split(',').filter(|c| !c.is_empty()) {
                 if let Some((field, want)) = clause.split_once('=') {
                     let pointer = format!("/{}", field.replace('.', "/"));
@@ -191,7 +202,7 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         metadata["continue"] = json!(format!("cursor/{end}+=="));
         metadata["remainingItemCount"] = json!(items.len() - end);
     }
-    let kind = collection_kind(path).unwrap_or("List");
+    let kind = collection_kind(&collection).unwrap_or("List");
     let mut body = Vec::with_capacity(page.iter().map(Vec::len).sum::<usize>() + 256);
     body.extend_from_slice(
         format!("{{\"kind\":\"{kind}\",\"apiVersion\":\"v1\",\"metadata\":{metadata},\"items\":[").as_bytes(),
@@ -204,6 +215,16 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
     }
     body.extend_from_slice(b"]}");
     (200, "application/json", body, delay)
+}
+
+/// `/api/v1/namespaces/ns/pods` → (`/api/v1/pods`, Some(ns)); any other path is itself.
+fn namespaced(path: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "v1", "namespaces", ns, plural] => (format!("/api/v1/{plural}"), Some(ns.to_string())),
+        ["apis", g, v, "namespaces", ns, plural] => (format!("/apis/{g}/{v}/{plural}"), Some(ns.to_string())),
+        _ => (path.to_string(), None),
+    }
 }
 
 fn collection_kind(path: &str) -> Option<&'static str> {

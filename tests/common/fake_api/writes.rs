@@ -172,6 +172,7 @@ pub(super) fn respond_delete(target: &str, state: &Arc<Mutex<State>>) -> Respons
     };
     if !query.split('&').any(|p| p == "dryRun=All") {
         st.lists.get_mut(&collection).map(|l| l.remove(i));
+        super::jobs::delete_dependents(&mut st, &collection, &ns, &name, query);
         st.owned.remove(path);
         st.cache.clear();
     }
