@@ -299,3 +299,43 @@ fn check_smoke_runs_the_cluster_smoke_beside_the_other_checks() {
     assert_eq!(check(&j, "WD301")["status"], "pass", "the cluster checks ran too: {}", check(&j, "WD301"));
     assert!(left(&api).is_empty());
 }
+
+/// The API failing under the watch: unreadable events only blind the run to their words (a run still
+/// ends by its Job and pod); unreadable pods end it at the limit, saying what the server answered, and
+/// that the deletion could not be confirmed. No hang, no panic.
+#[test]
+fn an_api_that_fails_mid_run_is_named_and_the_run_still_ends() {
+    let api = world(&[("worker-2", JobScript::NoRuntime)]);
+    api.fault("/api/v1/namespaces/default/events", Fault::Status(403));
+    let (r, j) = smoke(&api, &["--runtimeclass", "wasmtime", "--smoke-timeout", "2"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("the Warning events cannot be read (forbidden: wasmdoctor may not `list events`"),
+        "{}",
+        r.stderr
+    );
+    let m = message(&j);
+    assert!(!m.contains("`wasmtime` on `worker-1`"), "worker-1's Job completed without its events: {m}");
+    assert!(m.contains("`wasmtime` on `worker-2`: not finished after 2 s (it was `Pending (ContainerCreating)`); its Warning events could not be read (forbidden"), "{m}");
+    assert!(left(&api).is_empty(), "{:?}", left(&api));
+
+    let api = world(&[]);
+    api.fault("/api/v1/namespaces/default/pods", Fault::Status(500));
+    let started = Instant::now();
+    let (r, j) = smoke(&api, &["--runtimeclass", "wasmtime", "--nodes", "worker-2", "--smoke-timeout", "1"]);
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert_eq!(r.code, 1);
+    let m = message(&j);
+    assert!(m.contains("(it was `unknown: the API server: list pods: HTTP 500"), "{m}");
+    assert!(
+        m.contains(". Left behind: Job wd-smoke-")
+            && m.contains("its deletion could not be confirmed: list pods: HTTP 500"),
+        "{m}"
+    );
+    let evidence = check(&j, "WD311")["evidence"].to_string();
+    assert!(!r.stdout.is_empty() && evidence.contains("wd-smoke-"), "{evidence}");
+    assert!(
+        api.requests().iter().any(|q| q.starts_with("DELETE /apis/batch/v1/namespaces/default/jobs/")),
+        "still deleted"
+    );
+}

@@ -92,4 +92,8 @@ pub struct ClusterSmoke {
     /// Wasm RuntimeClass × node pairs not tried, and why (`node b is NotReady`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_tried: Vec<String>,
+    /// Why the Warning events could not be read, when they could not (a run then ends only by its
+    /// Job and pod, or the time limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_unreadable: Option<String>,
 }

@@ -37,7 +37,7 @@ pub fn check(ctx: &Ctx) -> Outcome {
     let mut affected = Vec::new();
     for r in &smoke.runs {
         let pair = format!("`{}` on `{}`", r.runtime_class, r.node);
-        match verdict(r) {
+        match verdict(r, smoke.events_unreadable.as_deref()) {
             Ok(()) => passed.push(format!("{pair} in {}", took(r.millis))),
             Err(why) => {
                 failures.push(format!("{pair}: {why}"));
@@ -56,7 +56,10 @@ pub fn check(ctx: &Ctx) -> Outcome {
     }
     let o = if !failures.is_empty() {
         let more = failures.len().saturating_sub(SHOWN);
-        let tail = if more > 0 { format!("; and {more} more") } else { String::new() };
+        let mut tail = if more > 0 { format!("; and {more} more") } else { String::new() };
+        if !left.is_empty() {
+            tail += &format!(". Left behind: {}", left.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; "));
+        }
         Outcome::fail(format!(
             "{} of {} failed: {}{tail}",
             failures.len(),
@@ -91,7 +94,8 @@ fn with_evidence(mut o: Outcome, evidence: Vec<(String, String)>) -> Outcome {
 }
 
 /// Ok when the Job completed and its log shows the nonce; else what happened and what explains it.
-fn verdict(r: &ClusterSmokeRun) -> Result<(), String> {
+/// `no_events`: why the Warning events could not be read (a timeout may then hide their cause).
+fn verdict(r: &ClusterSmokeRun, no_events: Option<&str>) -> Result<(), String> {
     let printed = r.log.contains(&r.nonce);
     match &r.outcome {
         ClusterSmokeOutcome::Completed if printed => Ok(()),
@@ -111,7 +115,10 @@ fn verdict(r: &ClusterSmokeRun) -> Result<(), String> {
         }
         ClusterSmokeOutcome::Failed { reason, message } => Err(explained(&format!("{reason}: {message}"), r)),
         ClusterSmokeOutcome::TimedOut { seconds, phase } => {
-            Err(explained(&format!("not finished after {seconds} s (it was `{phase}`)"), r))
+            let blind = no_events
+                .map(|why| format!("; its Warning events could not be read ({why}), which would say why"))
+                .unwrap_or_default();
+            Err(explained(&format!("not finished after {seconds} s (it was `{phase}`){blind}"), r))
         }
         ClusterSmokeOutcome::Interrupted => Err("interrupted before it finished (it was deleted)".into()),
     }
@@ -189,7 +196,7 @@ mod tests {
 
     fn judge(runs: Vec<ClusterSmokeRun>) -> Outcome {
         let mut f = facts(node(config("version = 2\n")));
-        f.cluster_smoke = Fact::Collected(ClusterSmoke { runs, not_tried: Vec::new() });
+        f.cluster_smoke = Fact::Collected(ClusterSmoke { runs, not_tried: Vec::new(), events_unreadable: None });
         with_ctx(&f, check)
     }
 

@@ -26,8 +26,9 @@ pub struct Api {
 pub struct Snapshot {
     pub jobs: Vec<Value>,
     pub pods: Vec<Value>,
-    /// The namespace's Warning events (one page: the smoke's are among the newest few).
-    pub events: Vec<Value>,
+    /// The namespace's Warning events (one page), or why they could not be read: the Jobs and pods
+    /// still say how each run ends, the events only say more.
+    pub events: Result<Vec<Value>, Missing>,
 }
 
 impl Api {
@@ -84,16 +85,19 @@ impl Api {
     }
 
     pub async fn snapshot(&self, run: &str) -> Result<Snapshot, Missing> {
+        let events = format!("{}?limit=500&fieldSelector={}", self.core("events"), query_value("type=Warning"));
+        let (made, events) = tokio::join!(self.made(run), self.list(&events, "list events"));
+        let (jobs, pods) = made?;
+        Ok(Snapshot { jobs, pods, events })
+    }
+
+    /// The run's Jobs and pods, by its label.
+    async fn made(&self, run: &str) -> Result<(Vec<Value>, Vec<Value>), Missing> {
         let selector = format!("labelSelector={}", query_value(&format!("{RUN_LABEL}={run}")));
         let jobs = format!("{}?limit=500&{selector}", self.jobs());
         let pods = format!("{}?limit=500&{selector}", self.core("pods"));
-        let events = format!("{}?limit=500&fieldSelector={}", self.core("events"), query_value("type=Warning"));
-        let (jobs, pods, events) = tokio::join!(
-            self.list(&jobs, "list jobs"),
-            self.list(&pods, "list pods"),
-            self.list(&events, "list events")
-        );
-        Ok(Snapshot { jobs: jobs?, pods: pods?, events: events? })
+        let (jobs, pods) = tokio::join!(self.list(&jobs, "list jobs"), self.list(&pods, "list pods"));
+        Ok((jobs?, pods?))
     }
 
     pub async fn log(&self, pod: &str, container: &str) -> Result<String, Missing> {
@@ -125,11 +129,11 @@ impl Api {
 
     /// What of the run is still there: (`Job`/`Pod`, its name, the Job it belongs to).
     pub async fn remaining(&self, run: &str) -> Result<Vec<(&'static str, String, String)>, Missing> {
-        let now = self.snapshot(run).await?;
+        let (jobs, pods) = self.made(run).await?;
         let name =
             |v: &Value, pointer: &str| v.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_string();
-        let jobs = now.jobs.iter().map(|j| ("Job", name(j, "/metadata/name"), name(j, "/metadata/name")));
-        let pods = now.pods.iter().map(|p| ("Pod", name(p, "/metadata/name"), name(p, "/metadata/labels/job-name")));
+        let jobs = jobs.iter().map(|j| ("Job", name(j, "/metadata/name"), name(j, "/metadata/name")));
+        let pods = pods.iter().map(|p| ("Pod", name(p, "/metadata/name"), name(p, "/metadata/labels/job-name")));
         Ok(jobs.chain(pods).collect())
     }
 

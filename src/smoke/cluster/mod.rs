@@ -25,7 +25,7 @@ pub use job::RUN_LABEL;
 pub const MAX_JOBS: usize = 100;
 const POLL: Duration = Duration::from_secs(1);
 /// How long the deletion may take to show (the garbage collector removes the pods).
-const CLEANUP: Duration = Duration::from_secs(20);
+const CLEANUP: Duration = Duration::from_secs(15);
 
 /// What `--smoke` with the cluster was asked for.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ pub fn run(o: &Options, facts: &Facts, stop: &Arc<AtomicBool>, progress: &dyn Fn
         Err(m) => return Fact::Unavailable(m),
     };
     if targets.is_empty() {
-        return Fact::Collected(ClusterSmoke { runs: Vec::new(), not_tried });
+        return Fact::Collected(ClusterSmoke { runs: Vec::new(), not_tried, events_unreadable: None });
     }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -179,11 +179,12 @@ pub fn run(o: &Options, facts: &Facts, stop: &Arc<AtomicBool>, progress: &dyn Fn
                 Err(e) => r.outcome = Some(ClusterSmokeOutcome::Failed { reason: "NotCreated".into(), message: e.reason }),
             }
         }
-        watch(&api, &id, &mut runs, o.timeout, stop, progress).await;
+        let events_unreadable = watch(&api, &id, &mut runs, o.timeout, stop, progress).await;
         read_logs(&api, &mut runs).await;
         progress("deleting the Jobs and their pods…".into());
         clean_up(&api, &id, &mut runs).await;
-        Fact::Collected(ClusterSmoke { runs: runs.into_iter().map(|r| finished(r, api.namespace(), o)).collect(), not_tried })
+        let runs = runs.into_iter().map(|r| finished(r, api.namespace(), o)).collect();
+        Fact::Collected(ClusterSmoke { runs, not_tried, events_unreadable })
     })
 }
 
@@ -200,7 +201,8 @@ fn manifest(r: &Running, id: &str, o: &Options) -> Value {
     })
 }
 
-/// Poll until every Job ended, the time limit passed, or `stop`.
+/// Poll until every Job ended, the time limit passed, or `stop`; why the events could not be read,
+/// if they could not.
 async fn watch(
     api: &Api,
     id: &str,
@@ -208,16 +210,30 @@ async fn watch(
     timeout: Duration,
     stop: &AtomicBool,
     progress: &dyn Fn(String),
-) {
+) -> Option<String> {
     let started = Instant::now();
     let mut last_error = None;
+    let mut events_unreadable: Option<String> = None;
     loop {
         if runs.iter().all(|r| r.outcome.is_some()) {
-            return;
+            return events_unreadable;
         }
         match api.snapshot(id).await {
             Ok(now) => {
                 last_error = None;
+                let events = match now.events {
+                    Ok(events) => events,
+                    Err(e) => {
+                        if events_unreadable.is_none() {
+                            progress(format!(
+                                "the Warning events cannot be read ({}): watching without them",
+                                e.reason
+                            ));
+                        }
+                        events_unreadable = Some(e.reason);
+                        Vec::new()
+                    }
+                };
                 for r in runs.iter_mut().filter(|r| r.outcome.is_none()) {
                     let Some(job) = now.jobs.iter().find(|j| j["metadata"]["name"] == r.name.as_str()) else {
                         continue;
@@ -226,7 +242,7 @@ async fn watch(
                         now.pods.iter().filter(|p| p["metadata"]["labels"]["job-name"] == r.name.as_str()).max_by_key(
                             |p| p["metadata"]["creationTimestamp"].as_str().unwrap_or_default().to_string(),
                         );
-                    let seen = observe::observe(job, pod, &now.events);
+                    let seen = observe::observe(job, pod, &events);
                     if seen.status != r.seen.status || seen.ended.is_some() {
                         let status = match &seen.ended {
                             Some(ClusterSmokeOutcome::Completed) => "completed".to_string(),
@@ -274,10 +290,10 @@ async fn watch(
                     other => other.clone(),
                 });
             }
-            return;
+            return events_unreadable;
         }
         if all_done {
-            return;
+            return events_unreadable;
         }
         // A second between polls, cut short by Ctrl-C.
         let until = Instant::now() + POLL;
