@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # the terminal test (tests/tui.rs), openssl and curl for the real API server's harness
 # (tests/common/real_api.rs), python3-pip to fetch etcd, and Go to build kube-apiserver;
 # libseccomp-dev and pkg-config for the test shim (tests/shim-wasmtime links libseccomp), and crun
-# for the smoke run's crun route (tests/smoke.rs).
-APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip libseccomp-dev pkg-config crun)
+# for the smoke run's crun route (tests/smoke.rs); debootstrap for the trixie chroot with crun and
+# WasmEdge (tests/crun_wasmedge.rs).
+APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip libseccomp-dev pkg-config crun debootstrap)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -72,6 +73,23 @@ install_test_shim() {
   install -m 0755 target/shim-wasmtime/debug/containerd-shim-wasmtime-v1 target/test-bin/
 }
 
+# crun with its WASM handler for the smoke's crun route end to end (tests/crun_wasmedge.rs): Debian
+# bookworm's crun 1.8.1 has none; trixie's crun 1.21 with libwasmedge0 has `+WASM:wasmedge`. A minbase
+# trixie chroot with them and trixie's containerd 1.7 (about a minute the first time, 650 MB; kept in
+# target/trixie). debootstrap stops at libwasmedge0, whose libspdlog dependency is virtual; apt-get
+# completes it.
+install_trixie() {
+  [ -x target/trixie/usr/bin/crun ] && [ -e target/trixie/.complete ] && return
+  rm -rf target/trixie
+  mkdir -p target
+  as_root debootstrap --variant=minbase --include=crun,libwasmedge0,containerd trixie target/trixie \
+    http://deb.debian.org/debian >target/trixie.log 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive as_root chroot target/trixie apt-get install -y -f -q >>target/trixie.log 2>&1 \
+    || { tail -20 target/trixie.log >&2; exit 1; }
+  as_root chroot target/trixie dpkg-query -W crun libwasmedge0 containerd >/dev/null
+  touch target/trixie/.complete
+}
+
 install_packages
 install_rust
 
@@ -84,6 +102,7 @@ case "${1:-}" in
   test)
     install_test_servers
     install_test_shim
+    install_trixie
     cargo fmt --all -- --check
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked --all-targets

@@ -45,7 +45,7 @@ fn nothing_left(c: &Containerd) {
 
 #[test]
 fn the_real_shim_runs_the_module_and_prints_the_nonce() {
-    let c = Containerd::start(WASMTIME);
+    let c = Containerd::start_seeing_root_run(WASMTIME);
     install_shim(&c);
     let (code, wd109) = smoke(&c, &[]);
     assert_eq!(wd109["status"], "pass", "{wd109}\n{}", c.log());
@@ -63,7 +63,7 @@ fn the_real_shim_runs_the_module_and_prints_the_nonce() {
 /// The shim binary removed: containerd cannot start it, and WD109 says WD105 explains why.
 #[test]
 fn a_missing_shim_fails_pointing_at_wd105() {
-    let c = Containerd::start(WASMTIME);
+    let c = Containerd::start_seeing_root_run(WASMTIME);
     let (code, wd109) = smoke(&c, &[]);
     assert_eq!(wd109["status"], "fail", "{wd109}");
     let message = wd109["message"].as_str().unwrap();
@@ -78,7 +78,7 @@ fn a_missing_shim_fails_pointing_at_wd105() {
 /// only this runtime is run (`--runtime`), and it fails the same way.
 #[test]
 fn a_misconfigured_runtime_fails_and_runtime_narrows_the_run() {
-    let c = Containerd::start(&format!(
+    let c = Containerd::start_seeing_root_run(&format!(
         "{WASMTIME}\n  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmtime2]\n    runtime_type = \"io.containerd.wasmtime.v2\"\n"
     ));
     install_shim(&c);
@@ -108,7 +108,7 @@ fn a_misconfigured_runtime_fails_and_runtime_narrows_the_run() {
 fn the_crun_route_without_a_wasm_handler_fails_with_the_explaining_check() {
     let crun = ["/usr/bin/crun", "/usr/local/bin/crun"].into_iter().find(|p| std::path::Path::new(p).exists());
     let crun = crun.expect("crun (Debian package `crun`, which scripts/dev.sh installs)");
-    let c = Containerd::start(&format!(
+    let c = Containerd::start_seeing_root_run(&format!(
         "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.crun]\n    runtime_type = \"io.containerd.runc.v2\"\n    pod_annotations = [\"module.wasm.image/variant\"]\n    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.crun.options]\n      BinaryName = \"{crun}\"\n"
     ));
     let (_, wd109) = smoke(&c, &[]);
@@ -170,7 +170,7 @@ fn a_containerd_that_never_answers_does_not_hang_the_smoke_run() {
 #[test]
 fn the_tui_runs_the_smoke_on_a_key() {
     use common::tmux::{Tmux, shell_quote};
-    let c = Containerd::start(WASMTIME);
+    let c = Containerd::start_seeing_root_run(WASMTIME);
     install_shim(&c);
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_wasmdoctor"));
     let cmd = format!(
@@ -195,7 +195,7 @@ fn a_hung_start_and_ctrl_c_still_delete_everything() {
     use std::os::unix::fs::PermissionsExt;
     let runc = ["/usr/sbin/runc", "/usr/bin/runc"].into_iter().find(|p| std::path::Path::new(p).exists());
     let runc = runc.expect("runc (Debian package `runc`, which docker.io brings)");
-    let c = Containerd::start("");
+    let c = Containerd::start_seeing_root_run("");
     let wrapper = c.path("bin/crun");
     std::fs::create_dir_all(wrapper.parent().unwrap()).unwrap();
     std::fs::write(

@@ -37,9 +37,11 @@ state = "$R/run/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmtime]
     runtime_type = "io.containerd.wasmtime.v1"
 TOML
-  # Shims a benchmark installs go to $R/bin, first on containerd's PATH.
+  # Shims a benchmark installs go to $R/bin, first on containerd's PATH. containerd's /run is $R/run,
+  # as a node's containerd sees its host root's (the smoke's FIFOs are node paths).
   mkdir -p "$R/bin"
-  PATH="$R/bin:$PATH" containerd --config "$R/etc/containerd/config.toml" >"$R/containerd.log" 2>&1 &
+  PATH="$R/bin:$PATH" unshare --mount --propagation private bench/lib/with-root-run.sh "$R" \
+    containerd --config "$R/etc/containerd/config.toml" >"$R/containerd.log" 2>&1 &
   echo $! > "$R/containerd.pid"
   for _ in $(seq 100); do ctr --address "$R/run/containerd/containerd.sock" version >/dev/null 2>&1 && break; sleep 0.1; done
   echo '{}' > "$R/docker/daemon.json"

@@ -43,6 +43,8 @@ pub struct Target<'a> {
     pub binary_name: Option<&'a str>,
     pub crun: bool,
     pub systemd_cgroup: bool,
+    /// The node, whose `/run` holds the task's FIFOs.
+    pub host: &'a crate::collect::host::HostRoot,
 }
 
 /// What one run gives back.
@@ -283,7 +285,7 @@ async fn steps(
         .map_err(|s| failed("container", s.message()))?;
     created.container = Some(id.into());
 
-    *out = super::fifo::Pair::create(id).map_err(|e| failed("stdio", e))?;
+    *out = super::fifo::Pair::create(t.host, id).map_err(|e| failed("stdio", e))?;
     created.step = "task";
     let mut tasks = TasksClient::new(channel.clone());
     let task = CreateTaskRequest {

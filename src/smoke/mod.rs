@@ -121,6 +121,7 @@ pub fn node(
                 binary_name: c.binary_name.as_deref().filter(|_| c.route == Route::Crun),
                 crun: c.route == Route::Crun,
                 systemd_cgroup: c.systemd_cgroup,
+                host: &host,
             };
             progress(format!("running the module through `{}` ({})…", c.name, c.runtime_type));
             let started = Instant::now();

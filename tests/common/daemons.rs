@@ -16,12 +16,26 @@ use super::{Run, run};
 pub struct Containerd {
     pub root: tempfile::TempDir,
     pub child: Option<Child>,
+    /// containerd sees the host root's `/run` as its `/run` (see `start_seeing_root_run`).
+    sees_root_run: bool,
 }
 
 impl Containerd {
     pub fn start(runtimes: &str) -> Containerd {
         let root = tempfile::Builder::new().prefix("wd-ctd").tempdir_in("/tmp").expect("temp dir");
-        let c = Containerd { root, child: None };
+        let c = Containerd { root, child: None, sees_root_run: false };
+        std::fs::create_dir_all(c.path("run/containerd")).unwrap();
+        std::fs::create_dir_all(c.path("etc/containerd")).unwrap();
+        c.write_config(runtimes);
+        c.spawn()
+    }
+
+    /// A containerd whose `/run` is its host root's, as on a node, where containerd and the host
+    /// root agree on every path: it runs in a mount namespace of its own with `<root>/run` bound on
+    /// `/run`. The smoke run gives containerd node paths (its FIFOs in the node's `/run`).
+    pub fn start_seeing_root_run(runtimes: &str) -> Containerd {
+        let root = tempfile::Builder::new().prefix("wd-ctd").tempdir_in("/tmp").expect("temp dir");
+        let c = Containerd { root, child: None, sees_root_run: true };
         std::fs::create_dir_all(c.path("run/containerd")).unwrap();
         std::fs::create_dir_all(c.path("etc/containerd")).unwrap();
         c.write_config(runtimes);
@@ -78,14 +92,40 @@ state = "{r}/run/containerd/state"
         let log = std::fs::File::create(self.path("containerd.log")).unwrap();
         // Shims a test installs go to `<root>/bin`, first on containerd's PATH (as /usr/local/bin on a node).
         let path = format!("{}:{}", self.path("bin").display(), std::env::var("PATH").unwrap_or_default());
-        let child = Command::new("containerd")
-            .arg("--config")
-            .arg(self.config())
-            .env("PATH", path)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start containerd (Debian package `containerd`): {e}"));
+        let mut cmd = Command::new("containerd");
+        cmd.arg("--config").arg(self.config()).env("PATH", path).stdout(log.try_clone().unwrap()).stderr(log);
+        if self.sees_root_run {
+            let run = std::ffi::CString::new(self.path("run").into_os_string().into_encoded_bytes()).unwrap();
+            // SAFETY: between fork and exec, only syscalls on memory prepared before the fork.
+            unsafe {
+                use std::os::unix::process::CommandExt;
+                cmd.pre_exec(move || {
+                    let root = c"/";
+                    let target = c"/run";
+                    if libc::unshare(libc::CLONE_NEWNS) != 0
+                        || libc::mount(
+                            std::ptr::null(),
+                            root.as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_REC | libc::MS_PRIVATE,
+                            std::ptr::null(),
+                        ) != 0
+                        || libc::mount(
+                            run.as_ptr(),
+                            target.as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_BIND | libc::MS_REC,
+                            std::ptr::null(),
+                        ) != 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child =
+            cmd.spawn().unwrap_or_else(|e| panic!("cannot start containerd (Debian package `containerd`): {e}"));
         std::fs::write(self.path("containerd.pid"), child.id().to_string()).unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
