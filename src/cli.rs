@@ -140,8 +140,13 @@ pub enum Command {
 
 #[derive(Debug, Args, Default)]
 pub struct CheckArgs {
+    /// The report's format (default: text)
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Write the report to FILE, replacing it atomically (a reader never sees half of it); `-` is
+    /// stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Evaluate saved facts (`wasmdoctor collect -o FILE`) instead of collecting
     #[arg(long, value_name = "FILE", conflicts_with = "smoke")]
     pub facts: Option<PathBuf>,
@@ -179,8 +184,16 @@ pub struct SmokeArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people: grouped, marked, with hints
     Text,
+    /// DESIGN §2's report (docs/report.schema.json)
     Json,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+    /// JUnit XML, for CI test reports
+    Junit,
+    /// Prometheus text, for node_exporter's textfile collector
+    Prometheus,
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {

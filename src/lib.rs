@@ -62,7 +62,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             if output.as_os_str() == "-" {
                 write_stdout(&json)?;
             } else {
-                write_private(output, &json).with_context(|| format!("writing {}", output.display()))?;
+                write_atomic(output, &json, 0o600).with_context(|| format!("writing {}", output.display()))?;
             }
             Ok(ExitStatus::Clean)
         }
@@ -71,7 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
             let report = smoke_command::command(&collect_options(&cli), &load_policy(&cli)?, &selection, args)?;
             let format = if g.json { Format::Json } else { Format::Text };
-            write_stdout(&render(&report, format))?;
+            write_stdout(&render(&report, format, std::io::stdout().is_terminal()))?;
             Ok(ExitStatus::for_report(&report, g.fail_on))
         }
         Some(Command::Agent { interval, once, listen }) => agent(&cli, *interval, *once, *listen),
@@ -179,14 +179,39 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
     let report = engine::evaluate(&facts, &policy, &selection, &rules::time::today());
     let format = if g.json { Format::Json } else { args.format.unwrap_or(Format::Text) };
-    write_stdout(&render(&report, format))?;
+    match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let text = render(&report, format, false);
+            write_atomic(path, &text, 0o644).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => write_stdout(&render(&report, format, std::io::stdout().is_terminal()))?,
+    }
     Ok(ExitStatus::for_report(&report, g.fail_on))
 }
 
-fn render(report: &report::Report, format: Format) -> String {
+/// The report in `format`; `terminal`: the text goes to one (colour, unless `NO_COLOR`).
+fn render(report: &report::Report, format: Format, terminal: bool) -> String {
     match format {
         Format::Json => report::json::render(report),
-        Format::Text => report::text::render(report, report::text::Style::detect(std::io::stdout().is_terminal())),
+        Format::Text => report::text::render(report, report::text::Style::detect(terminal)),
+        Format::Sarif => {
+            let rules: Vec<report::sarif::RuleText> = catalog::entries()
+                .iter()
+                .map(|e| report::sarif::RuleText {
+                    id: &e.id,
+                    slug: &e.slug,
+                    title: &e.title,
+                    why: &e.why,
+                    fix: &e.fix,
+                    docs: e.docs(),
+                })
+                .collect();
+            report::sarif::render(report, &rules)
+        }
+        Format::Junit => report::junit::render(report),
+        Format::Prometheus => {
+            report::prometheus::render(report, rules::time::epoch(&report.started_at).unwrap_or_default())
+        }
     }
 }
 
@@ -419,13 +444,15 @@ fn list(json: bool) -> anyhow::Result<ExitStatus> {
 
 /// Write a file only its owner can read (facts hold pod logs and config excerpts), replacing it
 /// atomically.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+/// Write `text` to `path` whole or not at all: a temporary file beside it (mode `mode`), synced, then
+/// renamed over it.
+fn write_atomic(path: &std::path::Path, text: &str, mode: u32) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.wasmdoctor-tmp-{}", std::process::id()));
     let written = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)

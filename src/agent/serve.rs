@@ -52,25 +52,17 @@ fn answer(mut stream: TcpStream, status: &Mutex<Status>, interval: Duration) {
     );
 }
 
-/// The Prometheus text of a run: each check's status, the run's duration, when it last published.
+/// The Prometheus text of a run: each node check's status, the run's duration, when it last published.
 pub fn metrics(report: &Report, duration: Duration, published_at: Option<i64>) -> String {
-    let mut out = String::from(
-        "# HELP wasmdoctor_check_status A node check's status (1 for the status it has).\n# TYPE wasmdoctor_check_status gauge\n",
+    use crate::report::prometheus::{check_status, gauge};
+    let mut out = check_status(report.checks.iter().filter(|c| c.category != crate::report::Category::Cluster));
+    out += &gauge(
+        "wasmdoctor_run_duration_seconds",
+        "How long the last run of the node checks took.",
+        format_args!("{:.3}", duration.as_secs_f64()),
     );
-    for c in report.checks.iter().filter(|c| c.category != crate::report::Category::Cluster) {
-        out += &format!(
-            "wasmdoctor_check_status{{id=\"{}\",slug=\"{}\",category=\"{}\",status=\"{}\"}} 1\n",
-            c.id,
-            c.slug,
-            c.category.as_str(),
-            c.status.as_str()
-        );
-    }
-    out += "# HELP wasmdoctor_run_duration_seconds How long the last run of the node checks took.\n# TYPE wasmdoctor_run_duration_seconds gauge\n";
-    out += &format!("wasmdoctor_run_duration_seconds {:.3}\n", duration.as_secs_f64());
     if let Some(t) = published_at {
-        out += "# HELP wasmdoctor_last_success_timestamp_seconds When WasmReady was last published.\n# TYPE wasmdoctor_last_success_timestamp_seconds gauge\n";
-        out += &format!("wasmdoctor_last_success_timestamp_seconds {t}\n");
+        out += &gauge("wasmdoctor_last_success_timestamp_seconds", "When WasmReady was last published.", t);
     }
     out
 }

@@ -3,6 +3,9 @@
 
 pub mod escape;
 pub mod json;
+pub mod junit;
+pub mod prometheus;
+pub mod sarif;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

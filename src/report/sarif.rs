@@ -1,0 +1,162 @@
+//! SARIF 2.1.0 of a report, for code scanning: one rule per check (its title, why, fix and docs
+//! anchor from the catalog, passed in as `RuleText`), one result per check that fails (`error`),
+//! warns (`warning`) or could not decide (`note`). A result is located at the config file and line
+//! its evidence names (an evidence source `/path:line[:col]`), else at the node (a logical location),
+//! with the cluster objects it names beside.
+
+use serde_json::{Value, json};
+
+use super::{CheckResult, Report, Status};
+
+/// What the catalog says of a check, for its SARIF rule.
+pub struct RuleText<'a> {
+    pub id: &'a str,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub why: &'a str,
+    pub fix: &'a str,
+    pub docs: String,
+}
+
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn render(report: &Report, rules: &[RuleText]) -> String {
+    let rule_objects: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.slug,
+                "shortDescription": {"text": r.title},
+                "fullDescription": {"text": r.why.trim()},
+                "help": {"text": format!("{}\n\nSee {} (or `wasmdoctor explain {}`).", r.fix.trim(), r.docs, r.id)},
+                "properties": {"docs": r.docs},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .checks
+        .iter()
+        .filter_map(|c| {
+            let level = match c.status {
+                Status::Fail => "error",
+                Status::Warn => "warning",
+                Status::Error => "note",
+                Status::Pass | Status::Skip => return None,
+            };
+            let index = rules.iter().position(|r| r.id == c.id)?;
+            Some(result(c, level, index, report.target.node.as_deref()))
+        })
+        .collect();
+    let doc = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": report.tool.name,
+                "version": report.tool.version,
+                "rules": rule_objects,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.summary.error == 0,
+                "startTimeUtc": report.started_at,
+            }],
+            "results": results,
+        }],
+    });
+    // Serializing a `Value` cannot fail.
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+fn result(c: &CheckResult, level: &str, rule_index: usize, node: Option<&str>) -> Value {
+    let mut text = c.message.clone();
+    if let Some(f) = &c.fix {
+        text = format!("{text}\nFix: {}", f.summary);
+    }
+    let physical: Vec<Value> = c
+        .evidence
+        .iter()
+        .filter_map(|e| file_line(&e.source))
+        .map(|(path, line, column)| {
+            let mut region = json!({"startLine": line});
+            if let Some(col) = column {
+                region["startColumn"] = json!(col);
+            }
+            json!({"physicalLocation": {"artifactLocation": {"uri": uri(path)}, "region": region}})
+        })
+        .take(1)
+        .collect();
+    let node_location = node.map(|n| json!({"name": n, "fullyQualifiedName": format!("node/{n}"), "kind": "resource"}));
+    let objects: Vec<Value> = c
+        .affected
+        .iter()
+        .map(|a| {
+            let name = match &a.namespace {
+                Some(ns) => format!("{ns}/{}", a.name),
+                None => a.name.clone(),
+            };
+            json!({"name": name, "fullyQualifiedName": format!("{}/{name}", a.kind), "kind": "resource"})
+        })
+        .collect();
+    let mut locations = physical;
+    if locations.is_empty()
+        && let Some(n) = &node_location
+    {
+        locations.push(json!({"logicalLocations": [n]}));
+    }
+    let mut r = json!({
+        "ruleId": c.id,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": text},
+        "locations": locations,
+        "properties": {"status": c.status.as_str(), "category": c.category.as_str()},
+    });
+    if !objects.is_empty() {
+        r["relatedLocations"] =
+            objects.into_iter().enumerate().map(|(i, o)| json!({"id": i, "logicalLocations": [o]})).collect();
+    }
+    r
+}
+
+/// `/etc/containerd/config.toml:12` or `…:3:44` → the path, line and column.
+fn file_line(source: &str) -> Option<(&str, u64, Option<u64>)> {
+    if !source.starts_with('/') || source.contains(char::is_whitespace) {
+        return None;
+    }
+    let (head, last) = source.rsplit_once(':')?;
+    let last: u64 = last.parse().ok()?;
+    let found = match head.rsplit_once(':').and_then(|(p, l)| l.parse::<u64>().ok().map(|l| (p, l))) {
+        Some((path, line)) => (path, line, Some(last)),
+        None => (head, last, None),
+    };
+    (found.1 > 0).then_some(found)
+}
+
+/// A node path as a URI reference: `file://` and the path, percent-encoded where it must be.
+fn uri(path: &str) -> String {
+    let mut out = String::from("file://");
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_sources_with_a_line_are_locations() {
+        assert_eq!(file_line("/etc/containerd/config.toml:12"), Some(("/etc/containerd/config.toml", 12, None)));
+        assert_eq!(file_line("/etc/containerd/config.toml:3:44"), Some(("/etc/containerd/config.toml", 3, Some(44))));
+        assert_eq!(file_line("/etc/containerd/config.toml"), None);
+        assert_eq!(file_line("k3s sets it (/x.toml:25)"), None);
+        assert_eq!(file_line("/x.toml:0"), None);
+        assert_eq!(uri("/var/lib/a b.toml"), "file:///var/lib/a%20b.toml");
+    }
+}
