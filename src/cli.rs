@@ -70,6 +70,9 @@ pub struct GlobalArgs {
     /// Time limit per source, in seconds
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
+    /// List every skipped check in the text report (a left-out source's are otherwise one line)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// Exit 1 when a check is at or above this status
     #[arg(long, global = true, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,

@@ -71,7 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             let selection = engine::Selection { only: g.only.clone(), skip: g.skip.clone() };
             let report = smoke_command::command(&collect_options(&cli), &load_policy(&cli)?, &selection, args)?;
             let format = if g.json { Format::Json } else { Format::Text };
-            write_stdout(&render(&report, format, std::io::stdout().is_terminal()))?;
+            write_stdout(&render(&report, format, std::io::stdout().is_terminal(), g.verbose))?;
             Ok(ExitStatus::for_report(&report, g.fail_on))
         }
         Some(Command::Agent { interval, once, listen }) => agent(&cli, *interval, *once, *listen),
@@ -181,19 +181,21 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let format = if g.json { Format::Json } else { args.format.unwrap_or(Format::Text) };
     match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            let text = render(&report, format, false);
+            let text = render(&report, format, false, g.verbose);
             write_atomic(path, &text, 0o644).with_context(|| format!("writing {}", path.display()))?;
         }
-        None => write_stdout(&render(&report, format, std::io::stdout().is_terminal()))?,
+        None => write_stdout(&render(&report, format, std::io::stdout().is_terminal(), g.verbose))?,
     }
     Ok(ExitStatus::for_report(&report, g.fail_on))
 }
 
 /// The report in `format`; `terminal`: the text goes to one (colour, unless `NO_COLOR`).
-fn render(report: &report::Report, format: Format, terminal: bool) -> String {
+fn render(report: &report::Report, format: Format, terminal: bool, verbose: bool) -> String {
     match format {
         Format::Json => report::json::render(report),
-        Format::Text => report::text::render(report, report::text::Style::detect(terminal)),
+        Format::Text => {
+            report::text::render(report, report::text::Style { verbose, ..report::text::Style::detect(terminal) })
+        }
         Format::Sarif => {
             let rules: Vec<report::sarif::RuleText> = catalog::entries()
                 .iter()

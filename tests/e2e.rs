@@ -213,8 +213,19 @@ fn text_report_is_grouped_with_marks_and_summary() {
     assert!(node < containerd);
     assert!(r.stdout.contains("  ✗ WD103 crun has a WASM handler and its engine library resolves\n"), "{}", r.stdout);
     assert!(r.stdout.contains("see: docs/troubleshooting.md#wd103-crun-wasm-handler"));
-    let last = r.stdout.trim_end().lines().last().unwrap();
-    assert!(last.starts_with("6 passed, 0 warnings, 1 failed, 30 skipped, 0 errors ("), "{last}");
+    let mut tail = r.stdout.trim_end().lines().rev();
+    let (next, counts) = (tail.next().unwrap(), tail.next().unwrap());
+    assert!(counts.starts_with("6 passed, 0 warnings, 1 failed, 30 skipped, 0 errors ("), "{counts}");
+    assert_eq!(next, "next: `wasmdoctor explain WD103` (crun has a WASM handler and its engine library resolves)");
+    // A source left out is one line per category; `-v` lists its checks.
+    let r = run(&["--host-root", root.to_str().unwrap(), "--no-cluster", "--no-docker"]);
+    assert!(r.stdout.contains("\ncluster\n  – 11 checks skipped: `--no-cluster` was given (`-v` lists them)\n"), "{}", r.stdout);
+    assert!(!r.stdout.contains("WD301"), "{}", r.stdout);
+    let r = run(&["--host-root", root.to_str().unwrap(), "--no-cluster", "--no-docker", "-v"]);
+    assert!(r.stdout.contains("  – WD301 ") && !r.stdout.contains("checks skipped"), "{}", r.stdout);
+    // A failing check with an automatic fix is the next step.
+    let r = run(&["--host-root", fixture("k3s-crun-no-annotations").to_str().unwrap(), "--no-cluster", "--no-docker"]);
+    assert!(r.stdout.trim_end().ends_with("next: `wasmdoctor fix WD204` (crun-route runtimes let the Wasm pod annotations through to crun)"), "{}", r.stdout);
 }
 
 #[test]

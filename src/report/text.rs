@@ -10,6 +10,8 @@ use super::{Category, Report, SourceState, Status};
 pub struct Style {
     pub color: bool,
     pub unicode: bool,
+    /// Every skipped check on a line of its own (`-v`), not a left-out source's as one line.
+    pub verbose: bool,
 }
 
 impl Style {
@@ -17,7 +19,7 @@ impl Style {
     pub fn detect(is_terminal: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let term_dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-        Style { color: is_terminal && !no_color && !term_dumb, unicode: utf8_locale() && !term_dumb }
+        Style { color: is_terminal && !no_color && !term_dumb, unicode: utf8_locale() && !term_dumb, verbose: false }
     }
 }
 
@@ -105,6 +107,15 @@ pub fn render(report: &Report, style: Style) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{}", bold(category.as_str(), style));
+        // A category whose every check skipped is one line, with the reason its source gave (`-v`
+        // lists them).
+        if !style.verbose && checks.len() > 1 && checks.iter().all(|c| c.status == Status::Skip) {
+            let source = report.sources.iter().find(|s| s.name == category.as_str() && s.status != SourceState::Ok);
+            let why = source.and_then(|s| s.reason.as_deref()).unwrap_or(&checks[0].message);
+            let m = paint(mark(Status::Skip, style.unicode), Status::Skip, style);
+            let _ = writeln!(out, "  {m} {} checks skipped: {} (`-v` lists them)", checks.len(), line(why));
+            continue;
+        }
         for c in checks {
             let m = paint(mark(c.status, style.unicode), c.status, style);
             let _ = writeln!(out, "  {m} {} {}", c.id, c.title);
@@ -133,5 +144,23 @@ pub fn render(report: &Report, style: Style) -> String {
             style
         )
     );
+    if let Some(next) = next_step(report) {
+        let _ = writeln!(out, "next: {next}");
+    }
     out
+}
+
+/// The command to run next, as `flutter doctor` ends: the first automatic fix of a failing check,
+/// else the explanation of the first check that did not pass.
+fn next_step(report: &Report) -> Option<String> {
+    let failing = |c: &&super::CheckResult| matches!(c.status, Status::Fail | Status::Error);
+    if let Some(c) = report.checks.iter().filter(failing).find(|c| c.fix.as_ref().is_some_and(|f| f.automatic)) {
+        return Some(format!("`wasmdoctor fix {}` ({})", c.id, line(&c.title)));
+    }
+    let worst = report
+        .checks
+        .iter()
+        .filter(|c| c.status != Status::Pass && c.status != Status::Skip)
+        .min_by_key(|c| std::cmp::Reverse(c.status))?;
+    Some(format!("`wasmdoctor explain {}` ({})", worst.id, line(&worst.title)))
 }
