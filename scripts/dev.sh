@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 # (tests/common/real_api.rs), python3-pip to fetch etcd, and Go to build kube-apiserver;
 # libseccomp-dev and pkg-config for the test shim (tests/shim-wasmtime links libseccomp), and crun
 # for the smoke run's crun route (tests/smoke.rs); debootstrap for the trixie chroot with crun and
-# WasmEdge (tests/crun_wasmedge.rs).
-APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip libseccomp-dev pkg-config crun debootstrap)
+# WasmEdge (tests/crun_wasmedge.rs); groff-base to render the manual page (tests/cli_tools.rs).
+APT_PACKAGES=(build-essential ca-certificates curl protobuf-compiler containerd docker.io util-linux tar tmux openssl python3 python3-pip libseccomp-dev pkg-config crun debootstrap groff-base)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

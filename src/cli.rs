@@ -133,6 +133,14 @@ pub enum Command {
     /// (WD109; containers in containerd's namespace `wasmdoctor`), or with `--cluster` a Job per
     /// Wasm RuntimeClass and node (WD311); deletes what it created again
     Smoke(SmokeArgs),
+    /// Print a shell's completion script (check IDs complete after --only, --skip, explain, fix):
+    /// `source <(wasmdoctor completions bash)`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `wasmdoctor man > /usr/local/share/man/man1/wasmdoctor.1`
+    Man,
     /// Collect the facts and save them, to reproduce a report offline with `check --facts`
     Collect {
         /// Where to write the facts (JSON); `-` for stdout
@@ -183,6 +191,25 @@ pub struct SmokeArgs {
     /// with `--cluster`, the Jobs', from their creation (default 300: a first pull)
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub smoke_timeout: Option<u64>,
+}
+
+/// The name a kubectl plugin is installed as (`kubectl wasmdoctor …` runs it).
+pub const KUBECTL_PLUGIN: &str = "kubectl-wasmdoctor";
+
+/// The command line of this process. Run as `kubectl-wasmdoctor` (by `kubectl wasmdoctor`), help
+/// and errors name it as kubectl's users type it.
+pub fn parse_env() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let plugin = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n.to_string_lossy().starts_with(KUBECTL_PLUGIN));
+    let mut command = <Cli as clap::CommandFactory>::command();
+    if plugin {
+        command = command.bin_name("kubectl wasmdoctor").display_name("kubectl wasmdoctor");
+    }
+    let matches = command.get_matches_from(args);
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

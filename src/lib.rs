@@ -13,6 +13,7 @@ pub mod exit;
 pub mod facts;
 pub mod fix;
 pub mod fleet;
+mod manual;
 pub mod plan;
 pub mod policy;
 pub mod registry;
@@ -56,6 +57,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     match &cli.command {
         Some(Command::Explain { id }) => explain(id),
         Some(Command::List) => list(g.json),
+        Some(Command::Completions { shell }) => {
+            write_stdout(&manual::completions(*shell, "wasmdoctor"))?;
+            Ok(ExitStatus::Clean)
+        }
+        Some(Command::Man) => {
+            write_stdout(&manual::man_page().context("rendering the manual page")?)?;
+            Ok(ExitStatus::Clean)
+        }
         Some(Command::Collect { output }) => {
             let facts = collect(&cli);
             let json = serde_json::to_string_pretty(&facts).context("serializing the facts")? + "\n";

@@ -1,6 +1,4 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = wasmdoctor::cli::Cli::parse();
+    let cli = wasmdoctor::cli::parse_env();
     wasmdoctor::run(cli).into()
 }

@@ -219,13 +219,23 @@ fn text_report_is_grouped_with_marks_and_summary() {
     assert_eq!(next, "next: `wasmdoctor explain WD103` (crun has a WASM handler and its engine library resolves)");
     // A source left out is one line per category; `-v` lists its checks.
     let r = run(&["--host-root", root.to_str().unwrap(), "--no-cluster", "--no-docker"]);
-    assert!(r.stdout.contains("\ncluster\n  – 11 checks skipped: `--no-cluster` was given (`-v` lists them)\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("\ncluster\n  – 11 checks skipped: `--no-cluster` was given (`-v` lists them)\n"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("WD301"), "{}", r.stdout);
     let r = run(&["--host-root", root.to_str().unwrap(), "--no-cluster", "--no-docker", "-v"]);
     assert!(r.stdout.contains("  – WD301 ") && !r.stdout.contains("checks skipped"), "{}", r.stdout);
     // A failing check with an automatic fix is the next step.
     let r = run(&["--host-root", fixture("k3s-crun-no-annotations").to_str().unwrap(), "--no-cluster", "--no-docker"]);
-    assert!(r.stdout.trim_end().ends_with("next: `wasmdoctor fix WD204` (crun-route runtimes let the Wasm pod annotations through to crun)"), "{}", r.stdout);
+    assert!(
+        r.stdout.trim_end().ends_with(
+            "next: `wasmdoctor fix WD204` (crun-route runtimes let the Wasm pod annotations through to crun)"
+        ),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
