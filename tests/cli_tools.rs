@@ -100,3 +100,37 @@ fn installed_as_kubectl_wasmdoctor_it_is_kubectl_wasmdoctor() {
     let out = Command::new(&plugin).arg("--bogus").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: kubectl wasmdoctor [OPTIONS] [COMMAND]"));
 }
+
+/// deploy/krew/build.sh: an archive with the binary as `kubectl-wasmdoctor`, and a krew manifest
+/// naming it with its sha256; the extracted plugin runs as `kubectl wasmdoctor`.
+#[test]
+fn the_krew_manifest_names_the_archive_it_was_built_with() {
+    let out = tempfile::tempdir().unwrap();
+    let built = Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/krew/build.sh"))
+        .args(["--binary", env!("CARGO_BIN_EXE_wasmdoctor"), "--url", "https://example.com/kubectl-wasmdoctor.tar.gz"])
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let text = std::fs::read_to_string(out.path().join("wasmdoctor.yaml")).unwrap();
+    let m: serde_json::Value = serde_json::to_value(serde_yaml::from_str::<serde_yaml::Value>(&text).unwrap()).unwrap();
+    assert_eq!(m["apiVersion"], "krew.googlecontainertools.github.com/v1alpha2");
+    assert_eq!((m["kind"].as_str(), m["metadata"]["name"].as_str()), (Some("Plugin"), Some("wasmdoctor")));
+    assert_eq!(m["spec"]["version"], format!("v{}", env!("CARGO_PKG_VERSION")));
+    let platform = &m["spec"]["platforms"][0];
+    assert_eq!(platform["bin"], "kubectl-wasmdoctor");
+    assert_eq!(platform["uri"], "https://example.com/kubectl-wasmdoctor.tar.gz");
+    let archive = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let sha = wasmdoctor::smoke::image::digest(&std::fs::read(&archive).unwrap());
+    assert_eq!(platform["sha256"], sha.trim_start_matches("sha256:"));
+    let unpacked = tempfile::tempdir().unwrap();
+    let tar = Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(unpacked.path()).status().unwrap();
+    assert!(tar.success());
+    let help = Command::new(unpacked.path().join("kubectl-wasmdoctor")).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: kubectl wasmdoctor"));
+}

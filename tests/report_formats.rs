@@ -76,6 +76,20 @@ fn sarif_is_valid_sarif_2_1_0_with_a_rule_per_check_and_located_results() {
     let at = &wd201["locations"][0]["physicalLocation"];
     assert_eq!(at["artifactLocation"]["uri"], "file:///etc/containerd/config.toml");
     assert_eq!((at["region"]["startLine"].as_u64(), at["region"]["startColumn"].as_u64()), (Some(3), Some(44)));
+    // A runtime table's finding is at the table's line (WD202/WD203 here); a missing setting, at its file.
+    let sarif: Value = serde_json::from_str(&report("containerd2-v3-with-v2-tables", "sarif").stdout).unwrap();
+    for id in ["WD202", "WD203"] {
+        let r = sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == id).unwrap();
+        let at = &r["locations"][0]["physicalLocation"];
+        assert_eq!(at["artifactLocation"]["uri"], "file:///etc/containerd/config.toml", "{id}");
+        assert!(at["region"]["startLine"].as_u64().is_some_and(|l| l > 1), "{id}: {at}");
+    }
+    let sarif: Value = serde_json::from_str(&report("containerd21-shim", "sarif").stdout).unwrap();
+    let wd210 = sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "WD210").unwrap();
+    assert_eq!(
+        wd210["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "file:///etc/containerd/config.toml"
+    );
     // Else at the node.
     let sarif: Value = serde_json::from_str(&report("crun-no-wasm", "sarif").stdout).unwrap();
     let wd103 = sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "WD103").unwrap();

@@ -63,6 +63,19 @@ pub fn evaluate_check(c: &Check, facts: &Facts, policy: &Policy, today: &str) ->
         f.automatic = true;
         f.command = Some(format!("wasmdoctor fix {}", c.id));
     }
+    // The runtime tables a finding is about, where their files declare them (`file:line`: SARIF's
+    // locations, and where the user looks).
+    let mut evidence = outcome.evidence;
+    if !matches!(outcome.status, Status::Pass | Status::Skip) {
+        for s in &outcome.subjects {
+            if let crate::checks::Subject::Runtime(r) = s
+                && !evidence.iter().any(|e| e.source == r.location())
+            {
+                let value = format!("runtime `{}` (under `{}`)", r.name, r.plugin_id);
+                evidence.push(crate::report::Evidence { source: r.location(), value });
+            }
+        }
+    }
     let result = CheckResult {
         id: c.id.to_string(),
         slug: c.slug.to_string(),
@@ -70,7 +83,7 @@ pub fn evaluate_check(c: &Check, facts: &Facts, policy: &Policy, today: &str) ->
         title: entry.map(|e| e.title.clone()).unwrap_or_else(|| c.slug.to_string()),
         status: outcome.status,
         message: outcome.message,
-        evidence: outcome.evidence,
+        evidence,
         affected: outcome.affected,
         fix,
         docs: entry.map(|e| e.docs()).unwrap_or_default(),

@@ -78,13 +78,23 @@ fn result(c: &CheckResult, level: &str, rule_index: usize, node: Option<&str>) -
         .iter()
         .filter_map(|e| file_line(&e.source))
         .map(|(path, line, column)| {
-            let mut region = json!({"startLine": line});
-            if let Some(col) = column {
-                region["startColumn"] = json!(col);
+            let mut at = json!({"artifactLocation": {"uri": uri(path)}});
+            if let Some(line) = line {
+                at["region"] = json!({"startLine": line});
             }
-            json!({"physicalLocation": {"artifactLocation": {"uri": uri(path)}, "region": region}})
+            if let Some(col) = column {
+                at["region"]["startColumn"] = json!(col);
+            }
+            json!({"physicalLocation": at})
         })
-        .take(1)
+        .collect();
+    // The first that has a line, else the first file.
+    let physical: Vec<Value> = physical
+        .iter()
+        .find(|p| p["physicalLocation"]["region"].is_object())
+        .or(physical.first())
+        .cloned()
+        .into_iter()
         .collect();
     let node_location = node.map(|n| json!({"name": n, "fullyQualifiedName": format!("node/{n}"), "kind": "resource"}));
     let objects: Vec<Value> = c
@@ -119,18 +129,18 @@ fn result(c: &CheckResult, level: &str, rule_index: usize, node: Option<&str>) -
     r
 }
 
-/// `/etc/containerd/config.toml:12` or `…:3:44` → the path, line and column.
-fn file_line(source: &str) -> Option<(&str, u64, Option<u64>)> {
+/// `/etc/containerd/config.toml`, `…:12` or `…:3:44` → the path, line and column.
+fn file_line(source: &str) -> Option<(&str, Option<u64>, Option<u64>)> {
     if !source.starts_with('/') || source.contains(char::is_whitespace) {
         return None;
     }
-    let (head, last) = source.rsplit_once(':')?;
-    let last: u64 = last.parse().ok()?;
-    let found = match head.rsplit_once(':').and_then(|(p, l)| l.parse::<u64>().ok().map(|l| (p, l))) {
-        Some((path, line)) => (path, line, Some(last)),
-        None => (head, last, None),
-    };
-    (found.1 > 0).then_some(found)
+    let number = |s: &str| s.parse::<u64>().ok().filter(|n| *n > 0);
+    let Some((head, last)) = source.rsplit_once(':') else { return Some((source, None, None)) };
+    let Some(last) = number(last) else { return (!source.contains(':')).then_some((source, None, None)) };
+    Some(match head.rsplit_once(':').and_then(|(p, l)| number(l).map(|l| (p, l))) {
+        Some((path, line)) => (path, Some(line), Some(last)),
+        None => (head, Some(last), None),
+    })
 }
 
 /// A node path as a URI reference: `file://` and the path, percent-encoded where it must be.
@@ -152,10 +162,14 @@ mod tests {
 
     #[test]
     fn evidence_sources_with_a_line_are_locations() {
-        assert_eq!(file_line("/etc/containerd/config.toml:12"), Some(("/etc/containerd/config.toml", 12, None)));
-        assert_eq!(file_line("/etc/containerd/config.toml:3:44"), Some(("/etc/containerd/config.toml", 3, Some(44))));
-        assert_eq!(file_line("/etc/containerd/config.toml"), None);
+        assert_eq!(file_line("/etc/containerd/config.toml:12"), Some(("/etc/containerd/config.toml", Some(12), None)));
+        assert_eq!(
+            file_line("/etc/containerd/config.toml:3:44"),
+            Some(("/etc/containerd/config.toml", Some(3), Some(44)))
+        );
+        assert_eq!(file_line("/etc/containerd/config.toml"), Some(("/etc/containerd/config.toml", None, None)));
         assert_eq!(file_line("k3s sets it (/x.toml:25)"), None);
+        assert_eq!(file_line("/usr/bin/crun --version"), None);
         assert_eq!(file_line("/x.toml:0"), None);
         assert_eq!(uri("/var/lib/a b.toml"), "file:///var/lib/a%20b.toml");
     }
