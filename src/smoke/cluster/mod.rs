@@ -376,5 +376,5 @@ fn finished(r: Running, namespace: &str, o: &Options) -> ClusterSmokeRun {
 /// Eight hex digits unique to this run (time and process): Job names and the run's label.
 fn run_id() -> String {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    format!("{:08x}", (t.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)) as u32)
+    format!("{:08x}", (t.as_nanos() as u32) ^ std::process::id().rotate_left(16))
 }
