@@ -10,17 +10,7 @@ command -v hyperfine >/dev/null || { echo "bench/smoke_crun.sh needs hyperfine" 
 cargo build --release --locked -q
 bin=$PWD/target/release/wasmdoctor
 mkdir -p "$R/etc/containerd"
-cat > "$R/etc/containerd/config.toml" <<'TOML'
-version = 2
-root = "/var/lib/containerd-wd"
-state = "/run/containerd"
-[grpc]
-  address = "/run/containerd/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
-  runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
-    BinaryName = "/usr/bin/crun"
-TOML
+cp tests/trixie/config.toml "$R/etc/containerd/config.toml"
 rm -f "$R/run/containerd/containerd.sock"
 unshare --mount --propagation private tests/trixie/run-containerd.sh "$R" >"$R/containerd-bench.log" 2>&1 &
 pid=$!

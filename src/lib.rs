@@ -215,6 +215,10 @@ fn render(report: &report::Report, format: Format, terminal: bool, verbose: bool
                     why: &e.why,
                     fix: &e.fix,
                     docs: e.docs(),
+                    // The package's repository, when Cargo.toml names one (GitHub's layout).
+                    help_uri: Some(env!("CARGO_PKG_REPOSITORY")).filter(|r| !r.is_empty()).map(|repo| {
+                        format!("{}/blob/v{}/{}", repo.trim_end_matches('/'), env!("CARGO_PKG_VERSION"), e.docs())
+                    }),
                 })
                 .collect();
             report::sarif::render(report, &rules)

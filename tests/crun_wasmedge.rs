@@ -12,21 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const CONFIG: &str = r#"version = 2
-root = "/var/lib/containerd-wd"
-state = "/run/containerd"
-[grpc]
-  address = "/run/containerd/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
-  runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
-    BinaryName = "/usr/bin/crun"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun-nowasm]
-  runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun-nowasm.options]
-    BinaryName = "/usr/local/bin/crun-nowasm"
-"#;
-
 fn chroot() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/trixie");
     assert!(
@@ -47,7 +32,8 @@ impl Trixie {
     fn start() -> Trixie {
         let root = chroot();
         std::fs::create_dir_all(root.join("etc/containerd")).unwrap();
-        std::fs::write(root.join("etc/containerd/config.toml"), CONFIG).unwrap();
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trixie/config.toml");
+        std::fs::copy(config, root.join("etc/containerd/config.toml")).unwrap();
         // Bookworm's crun (no WASM handler) beside trixie's, as a second runtime.
         std::fs::copy("/usr/bin/crun", root.join("usr/local/bin/crun-nowasm")).expect("Debian's crun (scripts/dev.sh)");
         let _ = std::fs::remove_file(root.join("run/containerd/containerd.sock"));

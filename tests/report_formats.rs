@@ -9,8 +9,22 @@ use std::path::Path;
 use common::*;
 use serde_json::Value;
 
+/// `check --format FORMAT` of a fixture host, node only, with `extra` flags.
+fn report_with(host: &str, format: &str, extra: &[&str]) -> Run {
+    let root = fixture(host);
+    let mut args =
+        vec!["check", "--format", format, "--no-cluster", "--no-docker", "--host-root", root.to_str().unwrap()];
+    args.extend(extra);
+    run(&args)
+}
+
 fn report(host: &str, format: &str) -> Run {
-    run(&["check", "--format", format, "--no-cluster", "--no-docker", "--host-root", fixture(host).to_str().unwrap()])
+    report_with(host, format, &[])
+}
+
+/// The JSON report of the same host, to hold a format against.
+fn json_report(host: &str) -> Value {
+    report(host, "json").json()
 }
 
 #[test]
@@ -38,9 +52,7 @@ fn sarif_is_valid_sarif_2_1_0_with_a_rule_per_check_and_located_results() {
         let errors: Vec<String> =
             validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(errors.is_empty(), "{host}: not SARIF 2.1.0: {errors:#?}");
-        let json =
-            run(&["check", "--json", "--no-cluster", "--no-docker", "--host-root", fixture(host).to_str().unwrap()])
-                .json();
+        let json = json_report(host);
         let run0 = &sarif["runs"][0];
         let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
         assert_eq!(rules.len(), json["checks"].as_array().unwrap().len(), "one rule per check");
@@ -107,15 +119,7 @@ fn junit_parses_with_a_testcase_per_check_grouped_by_category() {
     let doc = roxmltree::Document::parse(&r.stdout).unwrap_or_else(|e| panic!("not XML: {e}\n{}", r.stdout));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
-    let json = run(&[
-        "check",
-        "--json",
-        "--no-cluster",
-        "--no-docker",
-        "--host-root",
-        fixture("crun-no-wasm").to_str().unwrap(),
-    ])
-    .json();
+    let json = json_report("crun-no-wasm");
     let checks = json["checks"].as_array().unwrap();
     let cases: Vec<roxmltree::Node> = root.descendants().filter(|n| n.has_tag_name("testcase")).collect();
     assert_eq!(cases.len(), checks.len());
@@ -151,17 +155,7 @@ fn prometheus_text_parses_and_output_replaces_the_file_whole() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("wasmdoctor.prom");
     std::fs::write(&out, "stale\n").unwrap();
-    let r = run(&[
-        "check",
-        "--format",
-        "prometheus",
-        "--output",
-        out.to_str().unwrap(),
-        "--no-cluster",
-        "--no-docker",
-        "--host-root",
-        fixture("crun-no-wasm").to_str().unwrap(),
-    ]);
+    let r = report_with("crun-no-wasm", "prometheus", &["--output", out.to_str().unwrap()]);
     assert_eq!(r.code, 1, "the same exit code as text: {}", r.stderr);
     assert!(r.stdout.is_empty(), "the report went to the file");
     let text = std::fs::read_to_string(&out).unwrap();
@@ -172,15 +166,7 @@ fn prometheus_text_parses_and_output_replaces_the_file_whole() {
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("exposition format");
     let status: Vec<&prometheus_parse::Sample> =
         scrape.samples.iter().filter(|s| s.metric == "wasmdoctor_check_status").collect();
-    let json = run(&[
-        "check",
-        "--json",
-        "--no-cluster",
-        "--no-docker",
-        "--host-root",
-        fixture("crun-no-wasm").to_str().unwrap(),
-    ])
-    .json();
+    let json = json_report("crun-no-wasm");
     assert_eq!(status.len(), json["checks"].as_array().unwrap().len());
     let wd103 = status.iter().find(|s| s.labels.get("id") == Some("WD103")).unwrap();
     assert_eq!(
@@ -200,30 +186,10 @@ fn prometheus_text_parses_and_output_replaces_the_file_whole() {
     );
 
     // `-` is stdout; a directory that does not exist is exit 2, naming it.
-    let r = run(&[
-        "check",
-        "--format",
-        "junit",
-        "-o",
-        "-",
-        "--no-cluster",
-        "--no-docker",
-        "--host-root",
-        fixture("crun-no-wasm").to_str().unwrap(),
-    ]);
+    let r = report_with("crun-no-wasm", "junit", &["-o", "-"]);
     assert!(r.stdout.starts_with("<?xml"), "{}", r.stdout);
     let missing = dir.path().join("no/such/dir/report.sarif");
-    let r = run(&[
-        "check",
-        "--format",
-        "sarif",
-        "-o",
-        missing.to_str().unwrap(),
-        "--no-cluster",
-        "--no-docker",
-        "--host-root",
-        fixture("crun-no-wasm").to_str().unwrap(),
-    ]);
+    let r = report_with("crun-no-wasm", "sarif", &["-o", missing.to_str().unwrap()]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("writing ") && r.stderr.contains("no/such/dir/report.sarif"), "{}", r.stderr);
 }

@@ -16,6 +16,8 @@ pub struct RuleText<'a> {
     pub why: &'a str,
     pub fix: &'a str,
     pub docs: String,
+    /// Where the docs anchor is published (an absolute URL), when the package says where it lives.
+    pub help_uri: Option<String>,
 }
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -24,14 +26,18 @@ pub fn render(report: &Report, rules: &[RuleText]) -> String {
     let rule_objects: Vec<Value> = rules
         .iter()
         .map(|r| {
-            json!({
+            let mut rule = json!({
                 "id": r.id,
                 "name": r.slug,
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": r.why.trim()},
                 "help": {"text": format!("{}\n\nSee {} (or `wasmdoctor explain {}`).", r.fix.trim(), r.docs, r.id)},
                 "properties": {"docs": r.docs},
-            })
+            });
+            if let Some(uri) = &r.help_uri {
+                rule["helpUri"] = json!(uri);
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = report
@@ -172,5 +178,29 @@ mod tests {
         assert_eq!(file_line("/usr/bin/crun --version"), None);
         assert_eq!(file_line("/x.toml:0"), None);
         assert_eq!(uri("/var/lib/a b.toml"), "file:///var/lib/a%20b.toml");
+    }
+
+    #[test]
+    fn a_rule_links_its_docs_when_the_package_says_where_they_are() {
+        let report: Report = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "tool": {"name": "wasmdoctor", "version": "0.1.0"}, "started_at": "2026-11-28T10:00:00Z",
+            "duration_ms": 1, "target": {"host_root": "/", "node": "n1", "cluster": null}, "sources": [],
+            "summary": {"pass": 0, "warn": 0, "fail": 0, "skip": 0, "error": 0}, "checks": []
+        }))
+        .unwrap();
+        let rule = |help_uri: Option<String>| RuleText {
+            id: "WD204",
+            slug: "crun-pod-annotations",
+            title: "t",
+            why: "w",
+            fix: "f",
+            docs: "docs/troubleshooting.md#wd204-crun-pod-annotations".into(),
+            help_uri,
+        };
+        let with: Value =
+            serde_json::from_str(&render(&report, &[rule(Some("https://example.com/d#wd204".into()))])).unwrap();
+        assert_eq!(with["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"], "https://example.com/d#wd204");
+        let without: Value = serde_json::from_str(&render(&report, &[rule(None)])).unwrap();
+        assert!(without["runs"][0]["tool"]["driver"]["rules"][0].get("helpUri").is_none(), "no URL is made up");
     }
 }
