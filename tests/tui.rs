@@ -172,12 +172,20 @@ fn the_nodes_view_shows_the_fleet() {
     let t = Tmux::start(&cmd);
     t.wait_for("results", |s| s.contains("✗ WD103 crun-wasm-handler"));
     t.keys(&["n"]);
-    let s = t.wait_for("the nodes", |s| s.contains("┌ nodes (2)"));
+    // A capture can catch a frame half drawn: each wait is for everything then asserted.
+    let s = t.wait_for("the nodes", |s| {
+        s.contains("┌ nodes (2)")
+            && s.contains("▶✗ fleet-broken")
+            && s.contains("WasmReady=False")
+            && s.contains("✗ WD103 crun has a WASM handler")
+    });
     assert!(s.contains("▶✗ fleet-broken not-ready WD103"), "the failing node first, selected:\n{s}");
     assert!(s.contains("WasmReady=False (WD103CrunWasmHandler)"), "{s}");
     assert!(s.contains("✗ WD103 crun has a WASM handler"), "{s}");
     t.keys(&["j"]);
-    let s = t.wait_for("the second node", |s| s.contains("▶– fleet-bare unknown"));
+    let s = t.wait_for("the second node", |s| {
+        s.contains("▶– fleet-bare unknown") && s.contains("Wasm RuntimeClasses that can schedule here:")
+    });
     assert!(s.contains("runtime handlers: runc, spin"), "{s}");
     assert!(s.contains("installer labels: spin=provisioned"), "{s}");
     assert!(s.contains("Wasm RuntimeClasses that can schedule here:"), "{s}");
@@ -187,7 +195,9 @@ fn the_nodes_view_shows_the_fleet() {
     t.keys(&["n"]);
     t.wait_for("the nodes", |s| s.contains("┌ nodes (2)"));
     t.keys(&["j", "m"]);
-    let s = t.wait_for("the cluster smoke on fleet-bare", |s| s.contains("status: ✓ pass") && s.contains("WD311"));
+    let s = t.wait_for("the cluster smoke on fleet-bare", |s| {
+        s.contains("status: ✓ pass") && s.contains("WD311") && s.contains("on `fleet-bare` in ")
+    });
     assert!(s.contains("`wasmtime-spin-v2`") && s.contains("on `fleet-bare` in "), "{s}");
     let st = api.state.lock().unwrap();
     let created: Vec<&String> = st.posts.iter().map(|(t, _)| t).filter(|t| !t.contains("dryRun")).collect();

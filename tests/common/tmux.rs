@@ -41,12 +41,18 @@ impl Tmux {
     }
 
     /// Wait until the screen satisfies `ok`; fail with the screen otherwise.
+    /// The screen once `ok` holds on two captures 50 ms apart (the second is returned): a capture can
+    /// catch a frame half drawn, and what a test asserts next must be on a whole one.
     pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let s = self.screen();
             if ok(&s) {
-                return s;
+                std::thread::sleep(Duration::from_millis(50));
+                let again = self.screen();
+                if ok(&again) {
+                    return again;
+                }
             }
             assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
             std::thread::sleep(Duration::from_millis(100));
