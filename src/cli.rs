@@ -70,7 +70,7 @@ pub struct GlobalArgs {
     /// Time limit per source, in seconds
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
-    /// List every skipped check in the text report (a left-out source's are otherwise one line)
+    /// List every check in the text report (a left-out or unreachable source's are otherwise one line)
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Exit 1 when a check is at or above this status

@@ -107,13 +107,21 @@ pub fn render(report: &Report, style: Style) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{}", bold(category.as_str(), style));
-        // A category whose every check skipped is one line, with the reason its source gave (`-v`
-        // lists them).
-        if !style.verbose && checks.len() > 1 && checks.iter().all(|c| c.status == Status::Skip) {
-            let source = report.sources.iter().find(|s| s.name == category.as_str() && s.status != SourceState::Ok);
+        // A category whose every check skipped, or could not run because its source is unreachable,
+        // is one line with the reason its source gave (`-v` lists them).
+        let source = report.sources.iter().find(|s| s.name == category.as_str() && s.status != SourceState::Ok);
+        let all = |status: Status| checks.iter().all(|c| c.status == status);
+        let collapsed = if all(Status::Skip) {
+            Some((Status::Skip, "skipped"))
+        } else if source.is_some() && all(Status::Error) {
+            Some((Status::Error, "could not run"))
+        } else {
+            None
+        };
+        if let Some((status, what)) = collapsed.filter(|_| !style.verbose && checks.len() > 1) {
             let why = source.and_then(|s| s.reason.as_deref()).unwrap_or(&checks[0].message);
-            let m = paint(mark(Status::Skip, style.unicode), Status::Skip, style);
-            let _ = writeln!(out, "  {m} {} checks skipped: {} (`-v` lists them)", checks.len(), line(why));
+            let m = paint(mark(status, style.unicode), status, style);
+            let _ = writeln!(out, "  {m} {} checks {what}: {} (`-v` lists them)", checks.len(), line(why));
             continue;
         }
         for c in checks {
@@ -163,4 +171,64 @@ fn next_step(report: &Report) -> Option<String> {
         .filter(|c| c.status != Status::Pass && c.status != Status::Skip)
         .min_by_key(|c| std::cmp::Reverse(c.status))?;
     Some(format!("`wasmdoctor explain {}` ({})", worst.id, line(&worst.title)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{CheckResult, Source, Summary, Target, Tool};
+
+    fn check(id: &str, category: Category, status: Status, message: &str) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            slug: "s".into(),
+            category,
+            title: format!("{id} title"),
+            status,
+            message: message.into(),
+            evidence: Vec::new(),
+            affected: Vec::new(),
+            fix: None,
+            docs: String::new(),
+        }
+    }
+
+    fn report(checks: Vec<CheckResult>, sources: Vec<Source>) -> Report {
+        Report {
+            schema_version: 1,
+            tool: Tool { name: "wasmdoctor".into(), version: "0".into() },
+            started_at: String::new(),
+            duration_ms: 1,
+            target: Target {
+                host_root: "/".into(),
+                node: Some("n1".into()),
+                node_unknown: None,
+                live: true,
+                live_because: String::new(),
+                cluster: None,
+            },
+            sources,
+            summary: Summary::of(&checks),
+            checks,
+        }
+    }
+
+    const PLAIN: Style = Style { color: false, unicode: false, verbose: false };
+
+    #[test]
+    fn an_unreachable_sources_checks_are_one_line() {
+        let why = "the API server https://10.0.0.1:6443 did not answer in time";
+        let unreachable = Source { name: "cluster".into(), status: SourceState::Unavailable, reason: Some(why.into()) };
+        let checks = vec![
+            check("WD301", Category::Cluster, Status::Error, why),
+            check("WD302", Category::Cluster, Status::Error, why),
+            check("WD101", Category::Node, Status::Error, "crun --version timed out"),
+            check("WD102", Category::Node, Status::Pass, "ok"),
+        ];
+        let text = render(&report(checks.clone(), vec![unreachable.clone()]), PLAIN);
+        assert!(text.contains(&format!("\ncluster\n  ? 2 checks could not run: {why} (`-v` lists them)\n")), "{text}");
+        assert!(text.contains("  ? WD101 WD101 title\n"), "a source that answered keeps its lines: {text}");
+        let verbose = render(&report(checks, vec![unreachable]), Style { verbose: true, ..PLAIN });
+        assert!(verbose.contains("  ? WD301 WD301 title\n") && !verbose.contains("could not run:"), "{verbose}");
+    }
 }
