@@ -339,3 +339,30 @@ fn an_api_that_fails_mid_run_is_named_and_the_run_still_ends() {
         "still deleted"
     );
 }
+
+/// A server that stops answering the Job list mid-run: each read is given up at `--timeout`, the run
+/// ends at its limit saying what the server did, the Jobs are still deleted, and nothing hangs.
+#[test]
+fn a_hung_api_is_given_up_on_and_the_jobs_are_still_deleted() {
+    let api = world(&[]);
+    api.fault("/apis/batch/v1/namespaces/default/jobs", Fault::Delay(Duration::from_secs(60)));
+    let started = Instant::now();
+    let (r, j) =
+        smoke(&api, &["--runtimeclass", "wasmtime", "--nodes", "worker-2", "--smoke-timeout", "2", "--timeout", "1"]);
+    assert!(started.elapsed() < Duration::from_secs(40), "{:?}", started.elapsed());
+    assert_eq!(r.code, 1);
+    let m = message(&j);
+    assert!(
+        m.contains("(it was `unknown: the API server: list jobs: the API server did not answer within 1 s`)"),
+        "{m}"
+    );
+    assert!(
+        m.contains("its deletion could not be confirmed: list jobs: the API server did not answer within 1 s"),
+        "{m}"
+    );
+    assert!(
+        api.requests().iter().any(|q| q.starts_with("DELETE /apis/batch/v1/namespaces/default/jobs/")),
+        "still deleted"
+    );
+    assert!(left(&api).is_empty(), "{:?}", left(&api));
+}

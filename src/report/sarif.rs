@@ -149,17 +149,11 @@ fn file_line(source: &str) -> Option<(&str, Option<u64>, Option<u64>)> {
     })
 }
 
-/// A node path as a URI reference: `file://` and the path, percent-encoded where it must be.
+/// A node path as a `file://` URI, every byte but the unreserved ones and `/` percent-encoded.
 fn uri(path: &str) -> String {
-    let mut out = String::from("file://");
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const PATH: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    format!("file://{}", percent_encoding::utf8_percent_encode(path, PATH))
 }
 
 #[cfg(test)]

@@ -28,6 +28,13 @@ pub fn list(items: &[String]) -> String {
     }
 }
 
+/// Text from a daemon or the cluster as one line of a message: whitespace runs (newlines too) become
+/// one space, and more than `max` characters end in `…`.
+pub fn clip(s: &str, max: usize) -> String {
+    let one = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > max { format!("{}…", one.chars().take(max).collect::<String>()) } else { one }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +46,7 @@ mod tests {
         assert_eq!(list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
         assert_eq!(count(2, "runtime"), "2 runtimes");
         assert_eq!(plural(1, "is", "are"), "is");
+        assert_eq!(clip(" exec format\n  error ", 99), "exec format error");
+        assert_eq!(clip("abcdef", 3), "abc…");
     }
 }

@@ -163,8 +163,16 @@ fn shown(o: &crate::facts::SmokeOutcome) -> String {
 
 /// A nonce the module prints: unique to this run (time and process), not a secret.
 fn nonce() -> String {
+    format!("wd{}", unique_hex(16))
+}
+
+/// `len` (at most 16) hex digits unique to this moment and process; not a secret. The cluster smoke's
+/// run ID and the node smoke's nonces.
+pub(crate) fn unique_hex(len: usize) -> String {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    format!("wd{:x}{:x}", t.as_nanos() & 0xffff_ffff_ffff, std::process::id())
+    let pid = u64::from(std::process::id());
+    let hex = format!("{:016x}", (t.as_nanos() as u64) ^ pid ^ (pid << 40));
+    hex[16 - len.min(16)..].to_string()
 }
 
 /// A runtime name as part of a container ID (`[A-Za-z0-9_.-]`).

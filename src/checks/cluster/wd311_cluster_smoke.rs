@@ -160,11 +160,9 @@ fn took(millis: u64) -> String {
 }
 
 fn shown_log(log: &str) -> String {
-    let one = log.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one.chars().count() {
-        0 => "; its log is empty".into(),
-        n if n > 200 => format!("; its log: `{}…`", one.chars().take(200).collect::<String>()),
-        _ => format!("; its log: `{one}`"),
+    match crate::rules::text::clip(log, 200) {
+        empty if empty.is_empty() => "; its log is empty".into(),
+        one => format!("; its log: `{one}`"),
     }
 }
 
@@ -279,5 +277,56 @@ mod tests {
         let o = with_ctx(&f, check);
         assert_eq!(o.status, Status::Error);
         assert!(o.message.contains("create jobs"), "{}", o.message);
+    }
+
+    /// The last line of a corpus file that has `needle`, with what precedes the kubelet's message cut.
+    fn corpus_line(prefix: &str, needle: &str) -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/errors");
+        let file = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} is not in the corpus"));
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        let line = text.lines().filter(|l| !l.starts_with('#')).rfind(|l| l.contains(needle)).unwrap();
+        line.find(needle).map(|at| line[at..].to_string()).unwrap()
+    }
+
+    #[test]
+    fn real_kubelet_and_runtime_texts_are_explained() {
+        let sandbox =
+            |message: String| ClusterSmokeOutcome::Failed { reason: "FailedCreatePodSandBox".into(), message };
+        let cases = [
+            // k3s and containerd 1.x, then containerd 2.x's wording.
+            (sandbox(corpus_line("e02", "Failed to create pod sandbox")), "WD302/WD310"),
+            (sandbox(corpus_line("e06", "Failed to create pod sandbox")), "WD302/WD310"),
+            (
+                ClusterSmokeOutcome::Failed {
+                    reason: "ErrImagePull".into(),
+                    message: corpus_line("e20", "rpc error: code = NotFound"),
+                },
+                "WD309",
+            ),
+            (
+                ClusterSmokeOutcome::Failed {
+                    reason: "StartError".into(),
+                    message: corpus_line("e15", "{\"msg\":\"exec container process"),
+                },
+                "WD103/WD204/WD304",
+            ),
+        ];
+        for (outcome, want) in cases {
+            let o = judge(vec![run(outcome.clone(), "", &[])]);
+            assert_eq!(o.status, Status::Fail);
+            assert!(o.message.contains(&format!("explained by {want}")), "{outcome:?} → {}", o.message);
+        }
+        // The same sandbox text seen only in the events of a run that timed out.
+        let events = [format!("FailedCreatePodSandBox: {}", corpus_line("e02", "Failed to create pod sandbox"))];
+        let r = run(
+            ClusterSmokeOutcome::TimedOut { seconds: 300, phase: "Pending (ContainerCreating)".into() },
+            "",
+            &events.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        assert!(judge(vec![r]).message.contains("explained by WD302/WD310"));
     }
 }

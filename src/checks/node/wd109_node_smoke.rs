@@ -126,8 +126,7 @@ fn shown(stdout: &str) -> String {
 }
 
 fn clip(s: &str) -> String {
-    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > 300 { format!("{}…", one.chars().take(300).collect::<String>()) } else { one }
+    crate::rules::text::clip(s, 300)
 }
 
 #[cfg(test)]

@@ -141,7 +141,8 @@ pub fn run(o: &Options, facts: &Facts, stop: &Arc<AtomicBool>, progress: &dyn Fn
             Err(m) => return Fact::Unavailable(m),
         };
         let api = Api::new(connected.client, o.smoke.namespace(), o.cluster.timeout);
-        let id = run_id();
+        // Eight hex digits: Job names stay within 63 characters.
+        let id = super::unique_hex(8);
         let mut runs: Vec<Running> = targets
             .into_iter()
             .enumerate()
@@ -371,10 +372,4 @@ fn finished(r: Running, namespace: &str, o: &Options) -> ClusterSmokeRun {
         millis: r.millis,
         left_behind: r.left_behind,
     }
-}
-
-/// Eight hex digits unique to this run (time and process): Job names and the run's label.
-fn run_id() -> String {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    format!("{:08x}", (t.as_nanos() as u32) ^ std::process::id().rotate_left(16))
 }

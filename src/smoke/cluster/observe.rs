@@ -106,8 +106,7 @@ fn ended_text(t: &Value) -> String {
 }
 
 fn clip(s: &str) -> String {
-    let one = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > 400 { format!("{}…", one.chars().take(400).collect::<String>()) } else { one }
+    crate::rules::text::clip(s, 400)
 }
 
 #[cfg(test)]

@@ -83,12 +83,7 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
     if let ["apis", group, version] = path.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
         if *group == "keda.sh" {
             if !st.keda {
-                return (
-                    404,
-                    "application/json",
-                    status(404, "NotFound", "the server could not find the requested resource"),
-                    delay,
-                );
+                return not_served(delay);
             }
             return json(
                 json!({"kind": "APIResourceList", "groupVersion": "keda.sh/v1alpha1", "resources": [{"name": "scaledobjects", "singularName": "scaledobject", "namespaced": true, "kind": "ScaledObject", "verbs": ["get", "list", "patch", "delete"]}]}),
@@ -97,12 +92,7 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
         // runtime-class-manager's CRD is served when the world has Shims.
         if *group == "runtime.spinkube.dev" {
             if st.lists.get("/apis/runtime.spinkube.dev/v1alpha1/shims").is_none_or(Vec::is_empty) {
-                return (
-                    404,
-                    "application/json",
-                    status(404, "NotFound", "the server could not find the requested resource"),
-                    delay,
-                );
+                return not_served(delay);
             }
             return json(
                 json!({"kind": "APIResourceList", "groupVersion": "runtime.spinkube.dev/v1alpha1", "resources": [{"name": "shims", "singularName": "shim", "namespaced": false, "kind": "Shim", "verbs": ["get", "list", "watch", "update"]}]}),
@@ -160,12 +150,7 @@ pub(super) fn respond(target: &str, state: &Arc<Mutex<State>>) -> Response {
                         json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
                     );
                 }
-                return (
-                    404,
-                    "application/json",
-                    status(404, "NotFound", "the server could not find the requested resource"),
-                    delay,
-                );
+                return not_served(delay);
             };
             let mut selected: Vec<&Value> = items.iter().collect();
             if let Some(ns) = &namespace {
@@ -225,6 +210,11 @@ fn namespaced(path: &str) -> (String, Option<String>) {
         ["apis", g, v, "namespaces", ns, plural] => (format!("/apis/{g}/{v}/{plural}"), Some(ns.to_string())),
         _ => (path.to_string(), None),
     }
+}
+
+/// The real server's answer for an API it does not serve.
+fn not_served(delay: Option<std::time::Duration>) -> Response {
+    (404, "application/json", status(404, "NotFound", "the server could not find the requested resource"), delay)
 }
 
 fn collection_kind(path: &str) -> Option<&'static str> {
